@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+PORT ?= 8000
+
+.PHONY: install run test lint format lock e2e clean
+
+$(STAMP): requirements/dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (found %s)." % sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## migrate, load the demo, serve on 127.0.0.1:$(PORT) with a Celery worker
+	PORT=$(PORT) exec $(BIN)/python scripts/run.py
+
+test: install  ## the whole suite on real PostgreSQL (DATABASE_URL, or the embedded one)
+	exec $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: install  ## re-lock requirements/*.txt from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements/base.txt
+	$(BIN)/uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 -q -o requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,205 @@
+"""Claims, who made them, where they appeared and what others said about them."""
+
+from __future__ import annotations
+
+import uuid
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower, Trim
+
+
+class ClaimStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Unverified"
+    IN_REVIEW = "in_review", "In review"
+    VERIFIED = "verified", "Verified"
+    FALSE = "false", "False"
+    MISLEADING = "misleading", "Misleading"
+    UNPROVEN = "unproven", "Unproven"
+
+
+class SourceKind(models.TextChoices):
+    PERSON = "person", "Person"
+    ORGANISATION = "organisation", "Organisation"
+    GOVERNMENT = "government", "Government"
+    NEWS_OUTLET = "news_outlet", "News outlet"
+    AGENCY = "agency", "Agency"
+
+
+class StatementStance(models.TextChoices):
+    SUPPORTS = "supports", "Supports"
+    COUNTERS = "counters", "Counters"
+    CONTEXT = "context", "Context"
+
+
+def _not_blank(field: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__regex": r"\S"}), name=f"%(class)s_{field}_not_blank"
+    )
+
+
+def _in_choices(field: str, choices: type[models.TextChoices]) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": choices.values}), name=f"%(class)s_{field}_valid"
+    )
+
+
+@pghistory.track()
+class Source(models.Model):
+    """A person or organisation that makes statements."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=SourceKind.choices, default=SourceKind.PERSON)
+    role = models.CharField(
+        max_length=200, blank=True, help_text='Role or affiliation, e.g. "Kremlin spokesperson".'
+    )
+    country = models.CharField(max_length=100, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            _not_blank("name"),
+            _in_choices("kind", SourceKind),
+            models.UniqueConstraint(Lower("name"), "role", name="source_unique_name_role"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="source_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True, help_text="Lower case, e.g. ukraine.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(name=Lower(Trim("name"))), name="tag_name_normal"),
+            models.CheckConstraint(condition=~Q(name=""), name="tag_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track()
+class Claim(models.Model):
+    """A checkable assertion. Its status changes only through ``claim_transition``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    text = models.TextField(help_text="The assertion, as it was made.")
+    summary = models.TextField(blank=True, help_text="Context a reader needs.")
+    claimant = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=16, default="en")
+    tags = models.ManyToManyField(Tag, through="ClaimTag", blank=True, related_name="claims")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_claims",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="created_claims",
+    )
+    status = models.CharField(
+        max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.UNVERIFIED, editable=False
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [("change_claim_status", "Can change the verification status of a claim")]
+        constraints = [
+            _not_blank("text"),
+            _in_choices("status", ClaimStatus),
+            models.CheckConstraint(condition=Q(version__gte=1), name="claim_version_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="claim_status_updated"),
+            models.Index(fields=["assignee", "status"], name="claim_assignee_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text if len(self.text) <= 80 else self.text[:77] + "..."
+
+
+@pghistory.track()
+class Appearance(models.Model):
+    """Where a claim was published. The earliest is its origin."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="appearances")
+    url = models.URLField(max_length=2000)
+    outlet = models.CharField(max_length=200, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    quote = models.TextField(blank=True, help_text="The excerpt where the claim appears.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [models.F("published_at").asc(nulls_last=True), "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "url"], name="appearance_unique_claim_url"),
+        ]
+
+    def __str__(self) -> str:
+        return self.outlet or self.url
+
+
+@pghistory.track()
+class Statement(models.Model):
+    """A quote by a source about a claim; ``counters`` makes it a counter-statement."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="statements")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="statements")
+    quote = models.TextField()
+    stance = models.CharField(max_length=10, choices=StatementStance.choices)
+    said_at = models.DateTimeField(null=True, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [models.F("said_at").asc(nulls_last=True), "created_at"]
+        constraints = [
+            _not_blank("quote"),
+            _in_choices("stance", StatementStance),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.name} ({self.get_stance_display().lower()})"
+
+
+@pghistory.track(pghistory.InsertEvent("tag.add"), pghistory.DeleteEvent("tag.remove"))
+class ClaimTag(models.Model):
+    """A tag on a claim; explicit so that tagging is part of the claim's edit history."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["claim", "tag"], name="claimtag_unique")]

@@ -1,0 +1,272 @@
+"""Writes to claims, sources, appearances and statements. The only write path.
+
+Every service takes the acting user, checks its permission, runs in a transaction, locks the
+row it changes and bumps the claim's ``version`` so that ETags and stale-form checks see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Model
+from django.utils import timezone
+
+from claims.errors import StaleVersionError
+from claims.models import Appearance, Claim, ClaimTag, Source, SourceKind, Statement, Tag
+
+Actor = User | AnonymousUser
+
+CLAIM_EDITABLE = frozenset(
+    {"text", "summary", "claimant", "first_seen_at", "language", "assignee", "tags"}
+)
+SOURCE_EDITABLE = frozenset({"name", "kind", "role", "country", "url", "notes"})
+APPEARANCE_EDITABLE = frozenset({"url", "outlet", "published_at", "quote"})
+MAX_TAG_LENGTH = 50
+STATEMENT_EDITABLE = frozenset({"source", "quote", "stance", "said_at", "url"})
+
+
+def require_perm(actor: Actor, perm: str, action: str) -> User:
+    """The acting user, if signed in with ``perm``; otherwise ``PermissionDenied``."""
+    if not isinstance(actor, User) or not actor.is_active or not actor.has_perm(perm):
+        raise PermissionDenied(f"You do not have permission to {action}.")
+    return actor
+
+
+def check_version(*, current: int, seen: int) -> None:
+    if current != seen:
+        raise StaleVersionError(current_version=current, seen_version=seen)
+
+
+def _apply(obj: Model, data: Mapping[str, Any], editable: frozenset[str]) -> list[str]:
+    unknown = set(data) - editable
+    if unknown:
+        raise ValidationError(
+            {name: "This field cannot be changed here." for name in sorted(unknown)}
+        )
+    changed = [name for name, value in data.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, data[name])
+    obj.full_clean()
+    return changed
+
+
+def tags_resolve(names: Iterable[str]) -> list[Tag]:
+    """Tags by name (trimmed, lower case), created when new."""
+    normal = sorted({name.strip().lower() for name in names if name.strip()})
+    for name in normal:
+        if len(name) > MAX_TAG_LENGTH:
+            raise ValidationError({"tags": f"The tag {name!r} is longer than 50 characters."})
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=normal)}
+    missing = [Tag(name=name) for name in normal if name not in existing]
+    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    if missing:
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=normal)}
+    return [existing[name] for name in normal]
+
+
+def _tags_set(claim: Claim, names: Iterable[str]) -> bool:
+    wanted = {tag.pk: tag for tag in tags_resolve(names)}
+    current = set(ClaimTag.objects.filter(claim=claim).values_list("tag_id", flat=True))
+    removed = current - set(wanted)
+    added = set(wanted) - current
+    if removed:
+        ClaimTag.objects.filter(claim=claim, tag_id__in=removed).delete()
+    ClaimTag.objects.bulk_create([ClaimTag(claim=claim, tag=wanted[pk]) for pk in added])
+    return bool(removed or added)
+
+
+def claim_lock(*, claim_id: Any) -> Claim:
+    """The claim, locked for the rest of the transaction."""
+    return Claim.objects.select_for_update(of=("self",)).get(pk=claim_id)
+
+
+def claim_touch(*, claim: Claim) -> None:
+    """Bump the version of a claim whose parts (statements, evidence, ...) changed."""
+    Claim.objects.filter(pk=claim.pk).update(version=F("version") + 1, updated_at=timezone.now())
+
+
+@transaction.atomic
+def source_create(
+    *,
+    actor: Actor,
+    name: str,
+    kind: str = SourceKind.PERSON,
+    role: str = "",
+    country: str = "",
+    url: str = "",
+    notes: str = "",
+) -> Source:
+    """Create a source (a person or organisation that makes statements)."""
+    require_perm(actor, "claims.add_source", "add sources")
+    source = Source(name=name, kind=kind, role=role, country=country, url=url, notes=notes)
+    source.full_clean()
+    source.save()
+    return source
+
+
+@transaction.atomic
+def source_update(*, actor: Actor, source: Source, version: int, data: Mapping[str, Any]) -> Source:
+    """Change a source's fields; ``version`` is the one the editor saw."""
+    require_perm(actor, "claims.change_source", "change sources")
+    locked = Source.objects.select_for_update().get(pk=source.pk)
+    check_version(current=locked.version, seen=version)
+    if _apply(locked, data, SOURCE_EDITABLE):
+        locked.version += 1
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def claim_create(
+    *,
+    actor: Actor,
+    text: str,
+    summary: str = "",
+    claimant: Source | None = None,
+    first_seen_at: datetime | None = None,
+    language: str = "en",
+    tags: Iterable[str] = (),
+    assignee: Any = None,
+) -> Claim:
+    """Create an unverified claim."""
+    user = require_perm(actor, "claims.add_claim", "add claims")
+    claim = Claim(
+        text=text,
+        summary=summary,
+        claimant=claimant,
+        first_seen_at=first_seen_at,
+        language=language,
+        assignee=assignee,
+        created_by=user,
+    )
+    claim.full_clean()
+    claim.save()
+    _tags_set(claim, tags)
+    return claim
+
+
+@transaction.atomic
+def claim_update(*, actor: Actor, claim: Claim, version: int, data: Mapping[str, Any]) -> Claim:
+    """Change a claim's fields (never its status); ``version`` is the one the editor saw.
+
+    ``data`` may hold ``tags`` as a list of tag names.
+    """
+    require_perm(actor, "claims.change_claim", "change claims")
+    locked = claim_lock(claim_id=claim.pk)
+    check_version(current=locked.version, seen=version)
+    fields = {name: value for name, value in data.items() if name != "tags"}
+    changed = bool(_apply(locked, fields, CLAIM_EDITABLE))
+    if "tags" in data:
+        changed = _tags_set(locked, data["tags"]) or changed
+    if changed:
+        locked.version += 1
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def claim_assign(*, actor: Actor, claim: Claim, assignee: Any) -> Claim:
+    """Assign a claim to a user (or to nobody with ``None``)."""
+    require_perm(actor, "claims.change_claim", "assign claims")
+    locked = claim_lock(claim_id=claim.pk)
+    if locked.assignee_id != (assignee.pk if assignee else None):
+        locked.assignee = assignee
+        locked.version += 1
+        locked.save(update_fields=["assignee", "version", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def appearance_add(
+    *,
+    actor: Actor,
+    claim: Claim,
+    url: str,
+    outlet: str = "",
+    published_at: datetime | None = None,
+    quote: str = "",
+) -> Appearance:
+    """Record where a claim was published."""
+    require_perm(actor, "claims.add_appearance", "add appearances")
+    locked = claim_lock(claim_id=claim.pk)
+    appearance = Appearance(
+        claim=locked, url=url, outlet=outlet, published_at=published_at, quote=quote
+    )
+    appearance.full_clean()
+    appearance.save()
+    claim_touch(claim=locked)
+    return appearance
+
+
+@transaction.atomic
+def appearance_update(
+    *, actor: Actor, appearance: Appearance, data: Mapping[str, Any]
+) -> Appearance:
+    require_perm(actor, "claims.change_appearance", "change appearances")
+    locked = claim_lock(claim_id=appearance.claim_id)
+    if _apply(appearance, data, APPEARANCE_EDITABLE):
+        appearance.save()
+        claim_touch(claim=locked)
+    return appearance
+
+
+@transaction.atomic
+def appearance_remove(*, actor: Actor, appearance: Appearance) -> None:
+    """Remove a wrongly recorded appearance (the edit history keeps it)."""
+    require_perm(actor, "claims.delete_appearance", "remove appearances")
+    locked = claim_lock(claim_id=appearance.claim_id)
+    appearance.delete()
+    claim_touch(claim=locked)
+
+
+@transaction.atomic
+def statement_add(
+    *,
+    actor: Actor,
+    claim: Claim,
+    source: Source,
+    quote: str,
+    stance: str,
+    said_at: datetime | None = None,
+    url: str = "",
+) -> Statement:
+    """Record what a source said about a claim; ``counters`` makes a counter-statement."""
+    user = require_perm(actor, "claims.add_statement", "add statements")
+    locked = claim_lock(claim_id=claim.pk)
+    statement = Statement(
+        claim=locked,
+        source=source,
+        quote=quote,
+        stance=stance,
+        said_at=said_at,
+        url=url,
+        created_by=user,
+    )
+    statement.full_clean()
+    statement.save()
+    claim_touch(claim=locked)
+    return statement
+
+
+@transaction.atomic
+def statement_update(*, actor: Actor, statement: Statement, data: Mapping[str, Any]) -> Statement:
+    require_perm(actor, "claims.change_statement", "change statements")
+    locked = claim_lock(claim_id=statement.claim_id)
+    if _apply(statement, data, STATEMENT_EDITABLE):
+        statement.save()
+        claim_touch(claim=locked)
+    return statement
+
+
+@transaction.atomic
+def statement_remove(*, actor: Actor, statement: Statement) -> None:
+    """Remove a wrongly recorded statement (the edit history keeps it)."""
+    require_perm(actor, "claims.delete_statement", "remove statements")
+    locked = claim_lock(claim_id=statement.claim_id)
+    statement.delete()
+    claim_touch(claim=locked)

@@ -1,0 +1,13 @@
+"""Development: safe defaults, the embedded PostgreSQL when DATABASE_URL is unset."""
+
+from config import embedded
+from config.settings import base
+from config.settings.base import *  # noqa: F403
+from config.settings.base import database_config, env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+
+if not base.DATABASE_URL:
+    DATABASE_URL = embedded.postgres_url()
+    DATABASES = {"default": database_config(DATABASE_URL)}

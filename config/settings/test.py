@@ -1,0 +1,16 @@
+"""Tests: real PostgreSQL (DATABASE_URL, or the embedded one), fast password hashing."""
+
+from config import embedded
+from config.settings import base
+from config.settings.base import *  # noqa: F403
+from config.settings.base import VAR_DIR, database_config, env
+
+SECRET_KEY = env("SECRET_KEY", default="test-only-insecure-key")
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = VAR_DIR / "test-media"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+if not base.DATABASE_URL:
+    DATABASE_URL = embedded.postgres_url()
+    DATABASES = {"default": database_config(DATABASE_URL)}

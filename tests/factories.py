@@ -1,0 +1,90 @@
+"""Test data built through the services, so tests exercise the real write path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from claims import services as claim_services
+from claims.models import Claim, Source, SourceKind, Statement
+from verification import roles
+from verification import services as verification_services
+from verification.models import Channel, Evidence, EvidenceKind, EvidenceStance, StatusChange
+
+# The smallest valid PNG: evidence uploads must pass the content check.
+PNG_BYTES = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+    is_staff = True
+
+    @factory.post_generation
+    def groups(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+        for name in extracted or []:
+            self.groups.add(Group.objects.get(name=name))
+
+
+def viewer(**kwargs: Any) -> User:
+    return UserFactory(groups=[roles.VIEWER], **kwargs)
+
+
+def editor(**kwargs: Any) -> User:
+    return UserFactory(groups=[roles.EDITOR], **kwargs)
+
+
+def reviewer(**kwargs: Any) -> User:
+    return UserFactory(groups=[roles.REVIEWER], **kwargs)
+
+
+def source(*, actor: User | None = None, **kwargs: Any) -> Source:
+    kwargs.setdefault("name", f"Source {Source.objects.count() + 1}")
+    kwargs.setdefault("kind", SourceKind.PERSON)
+    return claim_services.source_create(actor=actor or editor(), **kwargs)
+
+
+def claim(*, actor: User | None = None, **kwargs: Any) -> Claim:
+    kwargs.setdefault("text", f"Claim number {Claim.objects.count() + 1} is checkable.")
+    return claim_services.claim_create(actor=actor or editor(), **kwargs)
+
+
+def statement(*, claim: Claim, actor: User | None = None, **kwargs: Any) -> Statement:
+    kwargs.setdefault("source", source())
+    kwargs.setdefault("quote", "We will believe it when we see it.")
+    kwargs.setdefault("stance", "counters")
+    return claim_services.statement_add(actor=actor or editor(), claim=claim, **kwargs)
+
+
+def evidence(*, claim: Claim, actor: User | None = None, **kwargs: Any) -> Evidence:
+    kwargs.setdefault("kind", EvidenceKind.WEB_PAGE)
+    kwargs.setdefault("stance", EvidenceStance.REFUTES)
+    if "file" not in kwargs:
+        kwargs.setdefault("url", f"https://example.org/evidence/{Evidence.objects.count() + 1}")
+    return verification_services.evidence_add(actor=actor or editor(), claim=claim, **kwargs)
+
+
+def png_upload(name: str = "satellite.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PNG_BYTES, content_type="image/png")
+
+
+def transition(
+    *, claim: Claim, to_status: str, actor: User | None = None, **kwargs: Any
+) -> StatusChange:
+    kwargs.setdefault("reason", f"Moving to {to_status}.")
+    kwargs.setdefault("channel", Channel.ADMIN)
+    return verification_services.claim_transition(
+        actor=actor or reviewer(), claim=claim, to_status=to_status, **kwargs
+    )

@@ -1,0 +1,43 @@
+"""The three roles of the product, as Django groups with model permissions."""
+
+from __future__ import annotations
+
+VIEWER = "Viewer"
+EDITOR = "Editor"
+REVIEWER = "Reviewer"
+
+_DOMAIN_MODELS = {
+    "claims": ["claim", "source", "appearance", "statement", "tag"],
+    "verification": ["evidence", "statuschange"],
+}
+_EDITABLE = {
+    "claims": {
+        "claim": ["add", "change"],
+        "source": ["add", "change"],
+        "appearance": ["add", "change", "delete"],
+        "statement": ["add", "change", "delete"],
+        "tag": ["add", "change"],
+    },
+    "verification": {"evidence": ["add", "change"]},
+}
+
+
+def _codenames(*, edit: bool, review: bool) -> list[tuple[str, str]]:
+    perms = [(app, f"view_{model}") for app, models in _DOMAIN_MODELS.items() for model in models]
+    if edit:
+        perms += [
+            (app, f"{action}_{model}")
+            for app, models in _EDITABLE.items()
+            for model, actions in models.items()
+            for action in actions
+        ]
+    if review:
+        perms.append(("claims", "change_claim_status"))
+    return perms
+
+
+ROLE_PERMISSIONS = {
+    VIEWER: _codenames(edit=False, review=False),
+    EDITOR: _codenames(edit=True, review=False),
+    REVIEWER: _codenames(edit=True, review=True),
+}

@@ -1,0 +1,139 @@
+"""Writes of the verification workflow: evidence and status transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from claims.errors import TransitionNotAllowedError
+from claims.models import Claim, ClaimStatus
+from claims.services import Actor, check_version, claim_lock, claim_touch, require_perm
+from verification import workflow
+from verification.models import Channel, Evidence, StatusChange, StatusChangeEvidence
+from verification.signals import status_change_committed
+from verification.uploads import inspect_upload
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    actor: Actor,
+    claim: Claim,
+    kind: str,
+    stance: str,
+    description: str = "",
+    file: UploadedFile | None = None,
+    url: str = "",
+) -> Evidence:
+    """Attach evidence to a claim: an uploaded file (checked and hashed) or a URL."""
+    user = require_perm(actor, "verification.add_evidence", "add evidence")
+    if bool(file) == bool(url):
+        raise ValidationError("Give either a file or a URL for the evidence, not both or neither.")
+    locked = claim_lock(claim_id=claim.pk)
+    evidence = Evidence(
+        claim=locked, kind=kind, stance=stance, description=description, url=url, added_by=user
+    )
+    if file:
+        info = inspect_upload(file)
+        evidence.original_name = info.name
+        evidence.content_type = info.content_type
+        evidence.size = info.size
+        evidence.sha256 = info.sha256
+        evidence.file.save(f"upload.{info.extension}", file, save=False)
+    evidence.full_clean()
+    evidence.save()
+    claim_touch(claim=locked)
+    return evidence
+
+
+@transaction.atomic
+def evidence_withdraw(*, actor: Actor, evidence: Evidence, reason: str) -> Evidence:
+    """Withdraw evidence with a reason. It stays on record; it can no longer be cited."""
+    user = require_perm(actor, "verification.change_evidence", "withdraw evidence")
+    locked_claim = claim_lock(claim_id=evidence.claim_id)
+    locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if locked.is_withdrawn:
+        raise ValidationError("This evidence was already withdrawn.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the evidence is withdrawn."})
+    locked.withdrawn_at = timezone.now()
+    locked.withdrawn_by = user
+    locked.withdrawal_reason = reason.strip()
+    locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    claim_touch(claim=locked_claim)
+    return locked
+
+
+@transaction.atomic
+def claim_transition(
+    *,
+    actor: Actor,
+    claim: Claim,
+    to_status: str,
+    reason: str,
+    channel: Channel,
+    evidence: Iterable[Evidence | Any] = (),
+    version: int | None = None,
+) -> StatusChange:
+    """Move a claim to another status: the only way a status ever changes.
+
+    Follows the workflow table; needs a reason, and cited evidence for the verdicts
+    verified, false and misleading. ``version``, when given, is the one the reviewer saw:
+    a claim changed since is refused. Writes the StatusChange; after commit, sends
+    ``status_change_committed``.
+    """
+    user = require_perm(actor, "claims.change_claim_status", "change the status of claims")
+    locked = claim_lock(claim_id=claim.pk)
+    if version is not None:
+        check_version(current=locked.version, seen=version)
+    if to_status not in ClaimStatus.values:
+        raise ValidationError(
+            {"status": f"{to_status!r} is not a status. Use one of: {', '.join(ClaimStatus)}."}
+        )
+    allowed = workflow.allowed_targets(locked.status)
+    if to_status not in allowed:
+        raise TransitionNotAllowedError(
+            from_status=locked.status, to_status=to_status, allowed=allowed
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give a reason for the status change."})
+
+    wanted = {item.pk if isinstance(item, Evidence) else item for item in evidence}
+    cited = list(Evidence.objects.filter(claim=locked, pk__in=wanted, withdrawn_at__isnull=True))
+    if len(cited) != len(wanted):
+        raise ValidationError(
+            {"evidence": "Cite only evidence attached to this claim and not withdrawn."}
+        )
+    if to_status in workflow.REQUIRES_EVIDENCE and not cited:
+        raise ValidationError(
+            {"evidence": f"Cite at least one piece of evidence for the verdict {to_status!r}."}
+        )
+
+    from_status = locked.status
+    locked.status = to_status
+    locked.version += 1
+    with pghistory.context(channel=str(channel)):
+        locked.save(update_fields=["status", "version", "updated_at"])
+        change = StatusChange.objects.create(
+            claim=locked,
+            from_status=from_status,
+            to_status=to_status,
+            actor=user,
+            reason=reason,
+            channel=channel,
+            claim_version=locked.version,
+        )
+        StatusChangeEvidence.objects.bulk_create(
+            [StatusChangeEvidence(status_change=change, evidence=item) for item in cited]
+        )
+    transaction.on_commit(
+        lambda: status_change_committed.send(sender=StatusChange, status_change=change)
+    )
+    return change

@@ -1,0 +1,27 @@
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
+
+from verification.models import Evidence
+
+
+@require_GET
+@login_required
+@permission_required("verification.view_evidence", raise_exception=True)
+def evidence_download(request: HttpRequest, evidence_id: UUID) -> FileResponse:
+    """Serve an evidence file as an attachment, only to users who may see evidence."""
+    evidence = get_object_or_404(Evidence, pk=evidence_id)
+    if not evidence.file:
+        raise Http404("This evidence is a URL, not a file.")
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name or "evidence",
+        content_type=evidence.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
