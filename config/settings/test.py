@@ -14,3 +14,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if not base.DATABASE_URL:
     DATABASE_URL = embedded.postgres_url()
     DATABASES = {"default": database_config(DATABASE_URL)}
+
+# Parallel test runs on one server need their own test databases.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_claimtracker")}
