@@ -22,6 +22,20 @@ def _media_root(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _roles(request: pytest.FixtureRequest) -> None:
+    """Transactional tests truncate every table; give them back the groups of the roles."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
+        from django.contrib.auth.models import Group, Permission
+
+        from verification.roles import roles_sync
+
+        request.getfixturevalue("transactional_db")
+        roles_sync(group_model=Group, permission_model=Permission)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if chromium_path() is None:
         terminalreporter.write_line(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 VIEWER = "Viewer"
 EDITOR = "Editor"
 REVIEWER = "Reviewer"
@@ -41,3 +43,18 @@ ROLE_PERMISSIONS = {
     EDITOR: _codenames(edit=True, review=False),
     REVIEWER: _codenames(edit=True, review=True),
 }
+
+
+def roles_sync(*, group_model: Any, permission_model: Any) -> None:
+    """Create the groups and give each its permissions (idempotent).
+
+    Takes the models as arguments so that the data migration can pass its historical ones.
+    """
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        group.permissions.set(
+            [
+                permission_model.objects.get(content_type__app_label=app, codename=codename)
+                for app, codename in codenames
+            ]
+        )
