@@ -36,7 +36,9 @@ class StatementStance(models.TextChoices):
 
 def _not_blank(field: str) -> models.CheckConstraint:
     return models.CheckConstraint(
-        condition=Q(**{f"{field}__regex": r"\S"}), name=f"%(class)s_{field}_not_blank"
+        condition=Q(**{f"{field}__regex": r"\S"}),
+        name=f"%(class)s_{field}_not_blank",
+        violation_error_message=f"The {field} must not be blank.",
     )
 
 

@@ -103,7 +103,7 @@ def source_create(
 ) -> Source:
     """Create a source (a person or organisation that makes statements)."""
     require_perm(actor, "claims.add_source", "add sources")
-    source = Source(name=name, kind=kind, role=role, country=country, url=url, notes=notes)
+    source = Source(name=name.strip(), kind=kind, role=role, country=country, url=url, notes=notes)
     source.full_clean()
     source.save()
     return source
@@ -136,7 +136,7 @@ def claim_create(
     """Create an unverified claim."""
     user = require_perm(actor, "claims.add_claim", "add claims")
     claim = Claim(
-        text=text,
+        text=text.strip(),
         summary=summary,
         claimant=claimant,
         first_seen_at=first_seen_at,
@@ -241,7 +241,7 @@ def statement_add(
     statement = Statement(
         claim=locked,
         source=source,
-        quote=quote,
+        quote=quote.strip(),
         stance=stance,
         said_at=said_at,
         url=url,
