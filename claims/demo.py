@@ -169,7 +169,7 @@ KULEBA_QUOTE = (
 STOLTENBERG_NO_DEESCALATION_QUOTE = (
     "There are signs from Moscow that diplomacy should continue. This gives grounds for cautious "
     "optimism. But so far we have not seen any sign of de-escalation on the ground from the "
-    "Russian side."
+    "Russian side"
 )
 # Claims (b) and (c): the build-up and Moscow's stated intentions.
 STOLTENBERG_FIGHTING_FORCE_QUOTE = (
@@ -177,7 +177,7 @@ STOLTENBERG_FIGHTING_FORCE_QUOTE = (
 )
 STOLTENBERG_NEW_ATTACK_QUOTE = (
     "Everything is now in place for a new attack. But Russia still has time to step back from "
-    "the brink, stop preparing for war and start working for a peaceful solution."
+    "the brink, stop preparing for war and start working for a peaceful solution"
 )
 STOLTENBERG_CRISIS_QUOTE = "most serious security crisis we have faced in Europe for decades"
 
@@ -422,6 +422,10 @@ CLAIMS: tuple[ClaimSpec, ...] = (
 )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 @dataclass
 class DemoResult:
     """What a load created; all zero when the demo was already there."""
@@ -444,12 +448,16 @@ class DemoResult:
     def summary(self) -> str:
         if not self.created:
             return "Demo data already loaded: nothing to do."
-        return (
-            f"Loaded the demo: created {self.claims} claims, {self.sources} sources, "
-            f"{self.appearances} appearances, {self.statements} statements, "
-            f"{self.evidence} evidence, {self.status_changes} status changes, "
-            f"{self.users} users."
-        )
+        counts = [
+            _count(self.claims, "claim"),
+            _count(self.sources, "source"),
+            _count(self.appearances, "appearance"),
+            _count(self.statements, "statement"),
+            f"{self.evidence} evidence",
+            _count(self.status_changes, "status change"),
+            _count(self.users, "user"),
+        ]
+        return f"Loaded the demo: created {', '.join(counts)}."
 
 
 def _demo_user(username: str, group_name: str, result: DemoResult) -> User:
