@@ -121,7 +121,9 @@ PGHISTORY_DEFAULT_TRACKERS = (
 )
 PGHISTORY_ADMIN_LIST_DISPLAY = ["pgh_created_at", "pgh_obj_model", "pgh_obj_id", "pgh_label"]
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# consolemail:// prints mails (development); smtp+tls://user:password@host:587 in production.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="claims@localhost")
 
 # Celery: the embedded broker (kombu's filesystem transport under var/) unless a URL is set.
