@@ -1,0 +1,253 @@
+"""Reads of claims: the query shape of lists and of a claim's page (counts, histories)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.text import smart_split, unescape_string_literal
+from pghistory.models import Events
+
+from claims.models import Claim, ClaimStatus, ClaimTag, Source, Statement, StatementStance, Tag
+from verification.models import Evidence, StatusChange
+
+# Claims a reviewer still has to look at.
+NEEDS_REVIEW_STATUSES = (ClaimStatus.UNVERIFIED, ClaimStatus.IN_REVIEW)
+
+# Bookkeeping columns that change on every edit; the history shows what a person changed.
+_HISTORY_HIDDEN_FIELDS = frozenset({"id", "updated_at", "created_at", "version", "claim"})
+_HISTORY_USER_FIELDS = frozenset({"assignee", "created_by", "added_by", "withdrawn_by"})
+_HISTORY_SOURCE_FIELDS = frozenset({"claimant", "source"})
+EDIT_HISTORY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class ClaimFilters:
+    """What a claim list is narrowed to; every field is optional."""
+
+    status: str | None = None
+    assignee_id: int | None = None
+    tag: str | None = None
+    claimant_id: Any = None
+    needs_review: bool = False
+    assigned_to_viewer: bool = False
+    search: str = ""
+
+
+def claim_list_base() -> QuerySet[Claim]:
+    """Claims with what a list row shows: claimant, assignee and the counts of their parts."""
+    return Claim.objects.select_related("claimant", "assignee").annotate(
+        supporting_count=Count(
+            "statements",
+            filter=Q(statements__stance=StatementStance.SUPPORTS),
+            distinct=True,
+        ),
+        countering_count=Count(
+            "statements",
+            filter=Q(statements__stance=StatementStance.COUNTERS),
+            distinct=True,
+        ),
+        evidence_count=Count(
+            "evidence", filter=Q(evidence__withdrawn_at__isnull=True), distinct=True
+        ),
+    )
+
+
+def claim_needing_review(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+    return queryset.filter(status__in=NEEDS_REVIEW_STATUSES)
+
+
+def claim_search(queryset: QuerySet[Claim], term: str) -> QuerySet[Claim]:
+    """Claims whose text, claimant name or a statement's source name holds every word.
+
+    Statements are matched with ``EXISTS`` rather than a join, so no claim is listed twice.
+    """
+    for word in smart_split(term):
+        if word[0] in "\"'" and word[0] == word[-1] and len(word) > 1:
+            word = unescape_string_literal(word)
+        if not word.strip():
+            continue
+        quoted_by_source = Statement.objects.filter(
+            claim=OuterRef("pk"), source__name__icontains=word
+        )
+        queryset = queryset.filter(
+            Q(text__icontains=word) | Q(claimant__name__icontains=word) | Exists(quoted_by_source)
+        )
+    return queryset
+
+
+def claim_list(*, filters: ClaimFilters | None = None, viewer: Any = None) -> QuerySet[Claim]:
+    """Claims for a list, newest change first, narrowed by ``filters``.
+
+    ``viewer`` is the signed-in user, needed for ``assigned_to_viewer``.
+    """
+    filters = filters or ClaimFilters()
+    queryset = claim_list_base()
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.assignee_id is not None:
+        queryset = queryset.filter(assignee_id=filters.assignee_id)
+    if filters.claimant_id is not None:
+        queryset = queryset.filter(claimant_id=filters.claimant_id)
+    if filters.tag:
+        queryset = queryset.filter(
+            Exists(ClaimTag.objects.filter(claim=OuterRef("pk"), tag__name=filters.tag))
+        )
+    if filters.needs_review:
+        queryset = claim_needing_review(queryset)
+    if filters.assigned_to_viewer:
+        viewer_id = getattr(viewer, "pk", None)
+        queryset = queryset.filter(assignee_id=viewer_id) if viewer_id else queryset.none()
+    if filters.search:
+        queryset = claim_search(queryset, filters.search)
+    return queryset.order_by("-updated_at", "pk")
+
+
+def claim_citable_evidence(*, claim: Claim) -> QuerySet[Evidence]:
+    """Evidence a status change of ``claim`` may cite: attached to it and not withdrawn."""
+    return Evidence.objects.filter(claim=claim, withdrawn_at__isnull=True).order_by("added_at")
+
+
+def claim_status_history(*, claim: Claim) -> QuerySet[StatusChange]:
+    """The claim's status changes, oldest first, with actor and cited evidence loaded."""
+    return (
+        StatusChange.objects.filter(claim=claim)
+        .select_related("actor")
+        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("added_at")))
+        .order_by("at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class HistoryChange:
+    field: str
+    old: str | None
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One row of a claim's edit history, ready to show."""
+
+    at: datetime
+    subject: str
+    action: str
+    user: str
+    channel: str
+    url: str
+    changes: list[HistoryChange] = field(default_factory=list)
+
+
+def _label(model: str, action: str) -> tuple[str, str]:
+    subject = model.rsplit(".", 1)[-1]
+    subject = {"ClaimTag": "Tag", "Statement": "Statement", "Evidence": "Evidence"}.get(
+        subject, subject
+    )
+    verb = {
+        "insert": "added",
+        "update": "changed",
+        "delete": "removed",
+        "tag.add": "added",
+        "tag.remove": "removed",
+    }.get(action, action)
+    if subject == "Claim" and verb == "added":
+        verb = "created"
+    return subject, verb
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def claim_edit_history(*, claim: Claim, limit: int = EDIT_HISTORY_LIMIT) -> list[HistoryEvent]:
+    """Field-level edits of the claim and its parts (appearances, statements, tags, evidence).
+
+    Newest first. Reads the pghistory event tables; users, sources and tags named in the
+    events are loaded in one query each, so the cost does not grow with the history.
+    """
+    rows = list(
+        Events.objects.references(claim).order_by("-pgh_created_at", "-pgh_model", "-pgh_id")[
+            :limit
+        ]
+    )
+    user_ids: set[Any] = set()
+    source_ids: set[Any] = set()
+    tag_ids: set[Any] = set()
+    for row in rows:
+        context = row.pgh_context or {}
+        if context.get("user") is not None:
+            user_ids.add(context["user"])
+        for name, value in (row.pgh_data or {}).items():
+            if value is None:
+                continue
+            if name in _HISTORY_USER_FIELDS:
+                user_ids.add(value)
+            elif name in _HISTORY_SOURCE_FIELDS:
+                source_ids.add(value)
+            elif name == "tag":
+                tag_ids.add(value)
+    user_model = get_user_model()
+    users = {
+        str(pk): name
+        for pk, name in user_model.objects.filter(pk__in=user_ids).values_list(
+            "pk", user_model.USERNAME_FIELD
+        )
+    }
+    sources = {str(src.pk): str(src) for src in Source.objects.filter(pk__in=source_ids)}
+    tags = {
+        str(pk): name for pk, name in Tag.objects.filter(pk__in=tag_ids).values_list("pk", "name")
+    }
+
+    def readable(name: str, value: Any) -> str:
+        if value is not None:
+            if name in _HISTORY_USER_FIELDS:
+                return users.get(str(value), f"user #{value}")
+            if name in _HISTORY_SOURCE_FIELDS:
+                return sources.get(str(value), str(value))
+        return _show(value)
+
+    events = []
+    for row in rows:
+        context = row.pgh_context or {}
+        data = row.pgh_data or {}
+        subject, action = _label(row.pgh_obj_model, row.pgh_label)
+        changes: list[HistoryChange] = []
+        if row.pgh_label in ("update",) and row.pgh_diff:
+            changes = [
+                HistoryChange(field=name, old=readable(name, old), new=readable(name, new))
+                for name, (old, new) in row.pgh_diff.items()
+                if name not in _HISTORY_HIDDEN_FIELDS
+            ]
+            if not changes:
+                continue  # only bookkeeping moved (a part changed; that part has its own row)
+        elif subject == "Tag":
+            changes = [
+                HistoryChange(field="tag", old=None, new=tags.get(str(data.get("tag")), "?"))
+            ]
+        else:
+            changes = [
+                HistoryChange(field=name, old=None, new=readable(name, value))
+                for name, value in data.items()
+                if name not in _HISTORY_HIDDEN_FIELDS and value not in (None, "")
+            ]
+        user_id = context.get("user")
+        events.append(
+            HistoryEvent(
+                at=row.pgh_created_at,
+                subject=subject,
+                action=action,
+                user=users.get(str(user_id), "—") if user_id is not None else "—",
+                channel=str(context.get("channel", "—")),
+                url=str(context.get("url", "")),
+                changes=changes,
+            )
+        )
+    return events

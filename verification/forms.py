@@ -1,0 +1,174 @@
+"""Admin forms of the verification workflow, and turning service errors into form errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from claims.errors import DomainError
+from claims.models import Claim, ClaimStatus
+from claims.selectors import claim_citable_evidence
+from verification import workflow
+from verification.models import Evidence
+from verification.uploads import inspect_upload
+
+if TYPE_CHECKING:
+    _EvidenceModelForm = forms.ModelForm[Evidence]
+else:
+    _EvidenceModelForm = forms.ModelForm
+
+# The exceptions a service raises for something the user can fix (or may not do).
+SERVICE_ERRORS = (ValidationError, PermissionDenied, DomainError)
+
+
+def service_error_messages(error: Exception) -> dict[str, list[str]]:
+    """The messages of a service error, by field name (``__all__`` for the whole form)."""
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return {name: list(messages) for name, messages in error.message_dict.items()}
+        return {NON_FIELD_ERRORS: list(error.messages)}
+    if isinstance(error, DomainError):
+        return {NON_FIELD_ERRORS: [error.message]}
+    if isinstance(error, PermissionDenied):
+        return {NON_FIELD_ERRORS: [str(error) or "You do not have permission to do this."]}
+    raise TypeError(f"Not a service error: {error!r}")
+
+
+def service_error_text(error: Exception) -> str:
+    """A service error as one line, for an admin message."""
+    parts = []
+    for name, messages in service_error_messages(error).items():
+        text = " ".join(messages)
+        parts.append(text if name == NON_FIELD_ERRORS else f"{name}: {text}")
+    return " ".join(parts)
+
+
+def form_add_service_error(
+    form: forms.BaseForm, error: Exception, field_map: Mapping[str, str] | None = None
+) -> None:
+    """Show a service error on ``form``: on the matching field, or above the form."""
+    field_map = field_map or {}
+    for name, messages in service_error_messages(error).items():
+        target = field_map.get(name, name)
+        for message in messages:
+            if target in form.fields:
+                form.add_error(target, message)
+            else:
+                prefix = "" if target == NON_FIELD_ERRORS else f"{target}: "
+                form.add_error(None, prefix + message)
+
+
+class HttpsURLField(forms.URLField):
+    """A URL field that completes "example.org" to https (Django 6's default, chosen now)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("assume_scheme", "https")
+        super().__init__(**kwargs)
+
+
+class CitedEvidenceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        evidence: Evidence = obj
+        description = f" ({evidence.description[:80]})" if evidence.description else ""
+        return f"{evidence} [{evidence.get_stance_display().lower()}]{description}"
+
+
+class ClaimStatusChangeForm(forms.Form):
+    """Move one claim to a status its current status allows, citing its evidence."""
+
+    to_status = forms.ChoiceField(label="New status")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="Every status change needs a reason; it is kept in the claim's history.",
+    )
+    evidence = CitedEvidenceField(
+        queryset=Evidence.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Cited evidence",
+        help_text="The verdicts verified, false and misleading need at least one.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, claim: Claim, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.claim = claim
+        # Only the targets the workflow allows from the current status are offered; a forged
+        # other value is an "invalid choice" form error.
+        cast(forms.ChoiceField, self.fields["to_status"]).choices = [
+            (status.value, status.label) for status in workflow.allowed_targets(claim.status)
+        ]
+        cast(
+            forms.ModelMultipleChoiceField, self.fields["evidence"]
+        ).queryset = claim_citable_evidence(claim=claim)
+        self.fields["version"].initial = claim.version
+
+
+class BulkStatusChangeForm(forms.Form):
+    """Move many claims to one status; each claim is checked against the workflow."""
+
+    to_status = forms.ChoiceField(label="New status", choices=ClaimStatus.choices)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="Recorded as the reason of every status change.",
+    )
+
+
+class EvidenceAddForm(_EvidenceModelForm):
+    """New evidence on the claim page: an uploaded file or a URL, checked before saving."""
+
+    class Meta:
+        model = Evidence
+        fields = ["kind", "stance", "description", "file", "url"]
+        field_classes = {"url": HttpsURLField}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+
+    def clean_file(self) -> UploadedFile | None:
+        file = self.cleaned_data.get("file")
+        if file:
+            # The same check the service makes, so a bad file is a form error on its field.
+            inspect_upload(file)
+        return file
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "file" in self.errors:
+            return cleaned
+        has_file = bool(cleaned.get("file"))
+        has_url = bool(cleaned.get("url"))
+        if has_file == has_url:
+            message = "Give either a file or a URL for the evidence, not both or neither."
+            # On a field, so that the model's file-xor-url constraint is not checked again.
+            self.add_error("url", message)
+        return cleaned
+
+
+class EvidenceWithdrawForm(_EvidenceModelForm):
+    """Existing evidence is read-only; the one thing to do with it is to withdraw it."""
+
+    withdraw_reason = forms.CharField(
+        required=False,
+        label="Withdraw with reason",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 30}),
+        help_text="Evidence is never deleted. Give a reason to withdraw it: it stays on "
+        "record and can no longer be cited.",
+    )
+
+    class Meta:
+        model = Evidence
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding and self.instance.is_withdrawn:
+            field = self.fields["withdraw_reason"]
+            field.disabled = True
+            field.help_text = "Already withdrawn."
+
+    def clean_withdraw_reason(self) -> str:
+        reason: str = self.cleaned_data.get("withdraw_reason", "")
+        return reason.strip()
