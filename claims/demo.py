@@ -115,7 +115,7 @@ class ClaimSpec:
 SOURCES: dict[str, SourceSpec] = {
     "peskov": SourceSpec(
         name="Dmitry Peskov",
-        kind=SourceKind.GOVERNMENT,
+        kind=SourceKind.PERSON,
         role="Kremlin spokesperson",
         country="Russia",
     ),
@@ -134,20 +134,20 @@ SOURCES: dict[str, SourceSpec] = {
     ),
     "southern_commander": SourceSpec(
         name="Commander of Russia's Southern Military District",
-        kind=SourceKind.GOVERNMENT,
+        kind=SourceKind.PERSON,
         role="Russian armed forces",
         country="Russia",
         notes="Not named in the article; quoted through Interfax.",
     ),
     "stoltenberg": SourceSpec(
         name="Jens Stoltenberg",
-        kind=SourceKind.ORGANISATION,
+        kind=SourceKind.PERSON,
         role="NATO Secretary General",
         notes="Speaking to reporters in Brussels before a meeting of NATO defence ministers.",
     ),
     "kuleba": SourceSpec(
         name="Dmytro Kuleba",
-        kind=SourceKind.GOVERNMENT,
+        kind=SourceKind.PERSON,
         role="Ukraine's foreign minister",
         country="Ukraine",
     ),

@@ -70,11 +70,12 @@ def test_sources_have_their_roles_and_kinds() -> None:
     loaddemo()
 
     sources = {source.name: (source.role, source.kind) for source in Source.objects.all()}
-    assert sources["Dmitry Peskov"] == ("Kremlin spokesperson", "government")
+    assert sources["Dmitry Peskov"] == ("Kremlin spokesperson", "person")
     assert sources["Interfax"] == ("Russian news agency", "agency")
-    assert sources["Commander of Russia's Southern Military District"][1] == "government"
-    assert sources["Jens Stoltenberg"] == ("NATO Secretary General", "organisation")
-    assert sources["Dmytro Kuleba"] == ("Ukraine's foreign minister", "government")
+    assert sources["Commander of Russia's Southern Military District"][1] == "person"
+    assert sources["Jens Stoltenberg"] == ("NATO Secretary General", "person")
+    assert sources["Dmytro Kuleba"] == ("Ukraine's foreign minister", "person")
+    assert sources["The Kremlin"][1] == "government"
 
 
 def test_the_withdrawal_claim_has_its_claimant_appearances_and_counter_statements() -> None:
