@@ -16,13 +16,14 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -39,7 +40,7 @@ from claims.models import (
 )
 from claims.selectors import (
     claim_edit_history,
-    claim_list_base,
+    claim_list,
     claim_needing_review,
     claim_search,
     claim_status_history,
@@ -452,6 +453,12 @@ class EvidenceInline(_TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
         return super().get_queryset(request).select_related("added_by", "withdrawn_by")
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            fields.remove("withdraw_reason")  # only those who may withdraw see the field
+        return fields
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # added with the "Add evidence" rows below
 
@@ -569,12 +576,12 @@ class ClaimAdmin(ServiceWriteAdmin):
     list_display = [
         "claim_text",
         "status_label",
-        "claimant",
+        "claimant_name",
         "assignee",
         "supporting",
         "countering",
         "evidence_count",
-        "updated_at",
+        "updated",
     ]
     list_display_links = ["claim_text"]
     list_filter = [
@@ -622,7 +629,7 @@ class ClaimAdmin(ServiceWriteAdmin):
         return fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
-        return claim_list_base()
+        return claim_list()
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -649,11 +656,15 @@ class ClaimAdmin(ServiceWriteAdmin):
     def status_label(self, obj: Claim) -> SafeString:
         return status_badge(obj.status)
 
-    @admin.display(description="Supporting", ordering="supporting_count")
+    @admin.display(description="Claimant", ordering="claimant__name")
+    def claimant_name(self, obj: Claim) -> str:
+        return obj.claimant.name if obj.claimant else "—"
+
+    @admin.display(description="Supports", ordering="supporting_count")
     def supporting(self, obj: Claim) -> int:
         return int(getattr(obj, "supporting_count", 0))
 
-    @admin.display(description="Countering", ordering="countering_count")
+    @admin.display(description="Counters", ordering="countering_count")
     def countering(self, obj: Claim) -> SafeString | int:
         count = int(getattr(obj, "countering_count", 0))
         if count:
@@ -663,6 +674,10 @@ class ClaimAdmin(ServiceWriteAdmin):
     @admin.display(description="Evidence", ordering="evidence_count")
     def evidence_count(self, obj: Claim) -> int:
         return int(getattr(obj, "evidence_count", 0))
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated(self, obj: Claim) -> str:
+        return f"{timezone.localtime(obj.updated_at):%Y-%m-%d %H:%M}"
 
     @admin.display(description="Tags")
     def tags_text(self, obj: Claim) -> str:
@@ -736,8 +751,8 @@ class ClaimAdmin(ServiceWriteAdmin):
     @staticmethod
     def _claim_pk(object_id: str) -> Any:
         try:
-            return Claim._meta.pk.to_python(unquote(object_id)) if Claim._meta.pk else None
-        except Exception as error:  # a malformed id in the URL
+            return Claim._meta.get_field("id").to_python(unquote(object_id))
+        except ValidationError as error:  # not a UUID
             raise Http404("No such claim.") from error
 
     @admin.action(description="Change status", permissions=["change_status"])

@@ -12,33 +12,22 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.text import smart_split, unescape_string_literal
 from pghistory.models import Events
 
-from claims.models import Claim, ClaimStatus, ClaimTag, Source, Statement, StatementStance, Tag
+from claims.models import Claim, ClaimStatus, Source, Statement, StatementStance, Tag
 from verification.models import Evidence, StatusChange
 
 # Claims a reviewer still has to look at.
 NEEDS_REVIEW_STATUSES = (ClaimStatus.UNVERIFIED, ClaimStatus.IN_REVIEW)
 
 # Bookkeeping columns that change on every edit; the history shows what a person changed.
-_HISTORY_HIDDEN_FIELDS = frozenset({"id", "updated_at", "created_at", "version", "claim"})
+_HISTORY_HIDDEN_FIELDS = frozenset(
+    {"id", "updated_at", "created_at", "added_at", "version", "claim", "file"}
+)
 _HISTORY_USER_FIELDS = frozenset({"assignee", "created_by", "added_by", "withdrawn_by"})
 _HISTORY_SOURCE_FIELDS = frozenset({"claimant", "source"})
 EDIT_HISTORY_LIMIT = 200
 
 
-@dataclass(frozen=True)
-class ClaimFilters:
-    """What a claim list is narrowed to; every field is optional."""
-
-    status: str | None = None
-    assignee_id: int | None = None
-    tag: str | None = None
-    claimant_id: Any = None
-    needs_review: bool = False
-    assigned_to_viewer: bool = False
-    search: str = ""
-
-
-def claim_list_base() -> QuerySet[Claim]:
+def claim_list() -> QuerySet[Claim]:
     """Claims with what a list row shows: claimant, assignee and the counts of their parts."""
     return Claim.objects.select_related("claimant", "assignee").annotate(
         supporting_count=Count(
@@ -80,33 +69,6 @@ def claim_search(queryset: QuerySet[Claim], term: str) -> QuerySet[Claim]:
     return queryset
 
 
-def claim_list(*, filters: ClaimFilters | None = None, viewer: Any = None) -> QuerySet[Claim]:
-    """Claims for a list, newest change first, narrowed by ``filters``.
-
-    ``viewer`` is the signed-in user, needed for ``assigned_to_viewer``.
-    """
-    filters = filters or ClaimFilters()
-    queryset = claim_list_base()
-    if filters.status:
-        queryset = queryset.filter(status=filters.status)
-    if filters.assignee_id is not None:
-        queryset = queryset.filter(assignee_id=filters.assignee_id)
-    if filters.claimant_id is not None:
-        queryset = queryset.filter(claimant_id=filters.claimant_id)
-    if filters.tag:
-        queryset = queryset.filter(
-            Exists(ClaimTag.objects.filter(claim=OuterRef("pk"), tag__name=filters.tag))
-        )
-    if filters.needs_review:
-        queryset = claim_needing_review(queryset)
-    if filters.assigned_to_viewer:
-        viewer_id = getattr(viewer, "pk", None)
-        queryset = queryset.filter(assignee_id=viewer_id) if viewer_id else queryset.none()
-    if filters.search:
-        queryset = claim_search(queryset, filters.search)
-    return queryset.order_by("-updated_at", "pk")
-
-
 def claim_citable_evidence(*, claim: Claim) -> QuerySet[Evidence]:
     """Evidence a status change of ``claim`` may cite: attached to it and not withdrawn."""
     return Evidence.objects.filter(claim=claim, withdrawn_at__isnull=True).order_by("added_at")
@@ -143,10 +105,9 @@ class HistoryEvent:
 
 
 def _label(model: str, action: str) -> tuple[str, str]:
+    """What an event is about and what happened, e.g. ("Statement", "added")."""
     subject = model.rsplit(".", 1)[-1]
-    subject = {"ClaimTag": "Tag", "Statement": "Statement", "Evidence": "Evidence"}.get(
-        subject, subject
-    )
+    subject = {"ClaimTag": "Tag"}.get(subject, subject)
     verb = {
         "insert": "added",
         "update": "changed",
@@ -157,6 +118,11 @@ def _label(model: str, action: str) -> tuple[str, str]:
     if subject == "Claim" and verb == "added":
         verb = "created"
     return subject, verb
+
+
+def _field(column: str) -> str:
+    """The field of an event column: pghistory stores foreign keys as ``<field>_id``."""
+    return column[:-3] if column.endswith("_id") else column
 
 
 def _show(value: Any) -> str:
@@ -185,7 +151,8 @@ def claim_edit_history(*, claim: Claim, limit: int = EDIT_HISTORY_LIMIT) -> list
         context = row.pgh_context or {}
         if context.get("user") is not None:
             user_ids.add(context["user"])
-        for name, value in (row.pgh_data or {}).items():
+        for column, value in (row.pgh_data or {}).items():
+            name = _field(column)
             if value is None:
                 continue
             if name in _HISTORY_USER_FIELDS:
@@ -223,19 +190,18 @@ def claim_edit_history(*, claim: Claim, limit: int = EDIT_HISTORY_LIMIT) -> list
         if row.pgh_label in ("update",) and row.pgh_diff:
             changes = [
                 HistoryChange(field=name, old=readable(name, old), new=readable(name, new))
-                for name, (old, new) in row.pgh_diff.items()
+                for name, (old, new) in ((_field(c), d) for c, d in row.pgh_diff.items())
                 if name not in _HISTORY_HIDDEN_FIELDS
             ]
             if not changes:
                 continue  # only bookkeeping moved (a part changed; that part has its own row)
         elif subject == "Tag":
-            changes = [
-                HistoryChange(field="tag", old=None, new=tags.get(str(data.get("tag")), "?"))
-            ]
+            tag = data.get("tag_id")
+            changes = [HistoryChange(field="tag", old=None, new=tags.get(str(tag), f"#{tag}"))]
         else:
             changes = [
                 HistoryChange(field=name, old=None, new=readable(name, value))
-                for name, value in data.items()
+                for name, value in ((_field(c), v) for c, v in data.items())
                 if name not in _HISTORY_HIDDEN_FIELDS and value not in (None, "")
             ]
         user_id = context.get("user")

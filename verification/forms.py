@@ -100,7 +100,8 @@ class ClaimStatusChangeForm(forms.Form):
         # Only the targets the workflow allows from the current status are offered; a forged
         # other value is an "invalid choice" form error.
         cast(forms.ChoiceField, self.fields["to_status"]).choices = [
-            (status.value, status.label) for status in workflow.allowed_targets(claim.status)
+            ("", "---------"),
+            *((status.value, status.label) for status in workflow.allowed_targets(claim.status)),
         ]
         cast(
             forms.ModelMultipleChoiceField, self.fields["evidence"]
@@ -111,7 +112,9 @@ class ClaimStatusChangeForm(forms.Form):
 class BulkStatusChangeForm(forms.Form):
     """Move many claims to one status; each claim is checked against the workflow."""
 
-    to_status = forms.ChoiceField(label="New status", choices=ClaimStatus.choices)
+    to_status = forms.ChoiceField(
+        label="New status", choices=[("", "---------"), *ClaimStatus.choices]
+    )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
         help_text="Recorded as the reason of every status change.",

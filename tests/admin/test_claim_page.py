@@ -87,6 +87,10 @@ def test_claim_page_shows_inlines_and_both_histories(
     assert "Claim created" in page
     assert "Statement added" in page
     assert "Tag added" in page
+    history = " ".join(page.split('id="edit-history"')[1].split())
+    assert "<strong>tag</strong>: troops" in history
+    assert "<strong>tag</strong>: ukraine" in history
+    assert "<strong>source</strong>: Dmytro Kuleba (Foreign minister)" in history
     assert "Evidence added" in page
     # The status is read-only: no status field on the form.
     assert 'name="status"' not in page
@@ -370,3 +374,19 @@ def test_appearance_with_the_same_url_twice_is_a_form_error(
 
     assert response.status_code == 200
     assert Appearance.objects.filter(claim=documented_claim).count() == 1
+
+
+def test_evidence_download_link_serves_the_file(
+    viewer_client: Client, documented_claim: Claim
+) -> None:
+    evidence = Evidence.objects.get(claim=documented_claim)
+    page = viewer_client.get(change_url(documented_claim)).content.decode()
+    link = reverse("evidence-download", args=[evidence.pk])
+    assert f'href="{link}"' in page
+
+    response = viewer_client.get(link)
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == factories.PNG_BYTES
+    assert response["Content-Type"] == "image/png"
+    assert 'attachment; filename="satellite.png"' in response["Content-Disposition"]
