@@ -1,0 +1,82 @@
+"""A reviewer, in a real browser: logs in, attaches evidence to a claim, changes its status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from claims.models import Claim, ClaimStatus
+from tests import factories as f
+from verification.models import Channel, StatusChange
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_reviewer_attaches_evidence_and_changes_status(
+    live_server: Any, page: Any, tmp_path: Path
+) -> None:
+    reviewer = f.reviewer(username="rita")
+    claim = f.claim(
+        text="Russia has ordered troops near Ukraine's border back to their bases.",
+        claimant=f.source(name="Dmitry Peskov", role="Kremlin spokesperson"),
+    )
+    f.statement(
+        claim=claim,
+        source=f.source(name="Dmytro Kuleba", role="Ukraine's foreign minister"),
+        quote="We won\u2019t believe when we hear, we\u2019ll believe when we see.",
+        stance="counters",
+    )
+    f.transition(claim=claim, to_status=ClaimStatus.IN_REVIEW)
+
+    # Log in.
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", reviewer.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+    # Find the claim in the list and open it.
+    page.goto(f"{live_server.url}{reverse('admin:claims_claim_changelist')}?q=bases")
+    page.click("text=Russia has ordered troops")
+    page.wait_for_selector("text=We won\u2019t believe when we hear")
+
+    # Attach a satellite image as evidence.
+    file_input = page.locator("input[type=file]:not([name*=__prefix__])")
+    prefix = file_input.get_attribute("name").removesuffix("-file")
+    file_input.set_input_files(
+        {"name": "satellite-crimea.png", "mimeType": "image/png", "buffer": f.PNG_BYTES}
+    )
+    page.select_option(f"select[name='{prefix}-kind']", "image")
+    page.select_option(f"select[name='{prefix}-stance']", "refutes")
+    page.fill(f"textarea[name='{prefix}-description']", "No convoys leaving Crimea on 16 Feb.")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert page.locator("text=satellite-crimea.png").count() >= 1
+
+    # Change the status, citing that evidence.
+    page.click("a.change-status-link >> nth=0")
+    page.wait_for_selector("#change-status-form")
+    offered = page.locator("select[name=to_status] option").all_inner_texts()
+    assert "Verified" in offered and "In review" not in offered
+    page.select_option("select[name=to_status]", "misleading")
+    page.fill("textarea[name=reason]", "Imagery shows no withdrawal from Crimea.")
+    page.check("input[name=evidence]")
+    page.click("#change-status-form input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    page.screenshot(path=str(tmp_path / "claim-after-review.png"), full_page=True)
+
+    # What the reviewer sees, and what was recorded.
+    assert page.locator(".claim-status-bar").inner_text().count("Misleading") == 1
+    assert page.locator("text=Imagery shows no withdrawal from Crimea.").count() >= 1
+    claim = Claim.objects.get(pk=claim.pk)
+    assert claim.status == ClaimStatus.MISLEADING
+    change = StatusChange.objects.filter(claim=claim).latest("at")
+    assert (change.from_status, change.to_status) == ("in_review", "misleading")
+    assert change.actor == reviewer
+    assert change.channel == Channel.ADMIN
+    assert [e.original_name for e in change.evidence.all()] == ["satellite-crimea.png"]
