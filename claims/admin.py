@@ -48,6 +48,7 @@ from claims.selectors import (
 from verification import services as verification_services
 from verification.forms import (
     SERVICE_ERRORS,
+    STALE_FORM_MESSAGE,
     BulkStatusChangeForm,
     ClaimStatusChangeForm,
     EvidenceAddForm,
@@ -63,15 +64,13 @@ if TYPE_CHECKING:
     from django.forms.models import BaseInlineFormSet as _BaseInlineFormSet
 
     _ModelAdmin = admin.ModelAdmin[Any]
-    _ClaimAdminBase = admin.ModelAdmin[Claim]
-    _SourceAdminBase = admin.ModelAdmin[Source]
     _TabularInline = admin.TabularInline[Any, Claim]
     _ModelForm = forms.ModelForm[Any]
     _InlineFormSet = _BaseInlineFormSet[Any, Claim, Any]
 else:
     from django.forms.models import BaseInlineFormSet as _InlineFormSet
 
-    _ModelAdmin = _ClaimAdminBase = _SourceAdminBase = admin.ModelAdmin
+    _ModelAdmin = admin.ModelAdmin
     _TabularInline = admin.TabularInline
     _ModelForm = forms.ModelForm
 
@@ -80,10 +79,6 @@ admin.site.site_title = "Claim tracker"
 admin.site.index_title = "Claims, sources and evidence"
 
 CHANGE_STATUS_PERMISSION = "claims.change_claim_status"
-STALE_FORM_MESSAGE = (
-    "This was changed by someone else since you opened it; reload the page to see the "
-    "changes, then make yours again. Nothing was saved."
-)
 
 # Colours of the status and stance labels (white text on these).
 STATUS_COLOURS: dict[str, str] = {
@@ -353,7 +348,7 @@ class EvidenceWithdrawFormSet(ServiceInlineFormSet):
 # --- Inlines of the claim page -------------------------------------------------------------
 
 
-class AppearanceForm(ServiceModelForm):
+class AppearanceForm(_ModelForm):
     class Meta:
         model = Appearance
         fields = ["url", "outlet", "published_at", "quote"]
@@ -369,7 +364,7 @@ class AppearanceInline(_TabularInline):
     extra = 0
 
 
-class StatementForm(ServiceModelForm):
+class StatementForm(_ModelForm):
     class Meta:
         model = Statement
         fields = ["source", "quote", "stance", "said_at", "url"]
@@ -603,7 +598,6 @@ class ClaimAdmin(ServiceWriteAdmin):
         "created_by",
         "created_at",
         "updated_at",
-        "tags_text",
     ]
     inlines = [AppearanceInline, StatementInline, EvidenceInline, EvidenceAddInline]
     actions = ["change_status"]
@@ -621,12 +615,6 @@ class ClaimAdmin(ServiceWriteAdmin):
                 {"fields": ["status_label", "version", "created_by", "created_at", "updated_at"]},
             ),
         ]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = list(super().get_readonly_fields(request, obj))
-        # Editable on the form; listed only so that view-only users see the tags.
-        fields.remove("tags_text")
-        return fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         return claim_list()
@@ -681,6 +669,7 @@ class ClaimAdmin(ServiceWriteAdmin):
 
     @admin.display(description="Tags")
     def tags_text(self, obj: Claim) -> str:
+        # What view-only users see in place of the form's tags field.
         return ", ".join(tag.name for tag in obj.tags.all()) or "—"
 
     # Status changes.

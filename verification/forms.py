@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 else:
     _EvidenceModelForm = forms.ModelForm
 
+STALE_FORM_MESSAGE = (
+    "This was changed by someone else since you opened it; reload the page to see the "
+    "changes, then make yours again. Nothing was saved."
+)
+
 # The exceptions a service raises for something the user can fix (or may not do).
 SERVICE_ERRORS = (ValidationError, PermissionDenied, DomainError)
 
@@ -107,6 +112,13 @@ class ClaimStatusChangeForm(forms.Form):
             forms.ModelMultipleChoiceField, self.fields["evidence"]
         ).queryset = claim_citable_evidence(claim=claim)
         self.fields["version"].initial = claim.version
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Said first: a claim changed since also changes which targets are valid.
+        if self.data.get("version") and str(self.claim.version) != self.data.get("version"):
+            raise ValidationError(STALE_FORM_MESSAGE)
+        return cleaned
 
 
 class BulkStatusChangeForm(forms.Form):

@@ -156,6 +156,21 @@ def test_stale_version_is_a_form_error(reviewer_client: Client, in_review: Claim
     assert refreshed(in_review).status == "in_review"
 
 
+def test_status_changed_by_someone_else_is_a_stale_form(
+    reviewer_client: Client, in_review: Claim
+) -> None:
+    data = form_data(reviewer_client.get(status_url(in_review)), "change-status-form")
+    factories.transition(claim=in_review, to_status="unproven", reason="Someone else.")
+    data.update({"to_status": "unverified", "reason": "Back to the queue."})
+
+    response = reviewer_client.post(status_url(in_review), data)
+
+    assert response.status_code == 200
+    assert "changed by someone else since you opened it" in response.content.decode()
+    assert refreshed(in_review).status == "unproven"
+    assert StatusChange.objects.filter(claim=in_review).count() == 2
+
+
 def test_unknown_claim_is_404(reviewer_client: Client) -> None:
     missing = reverse("admin:claims_claim_change_status", args=["not-a-uuid"])
     assert reviewer_client.get(missing).status_code == 404

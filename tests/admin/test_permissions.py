@@ -18,7 +18,7 @@ LIST_URL = reverse("admin:claims_claim_changelist")
 
 @pytest.fixture
 def claim() -> Claim:
-    claim = factories.claim(text="Troops are going home.")
+    claim = factories.claim(text="Troops are going home.", tags=["ukraine", "nato"])
     factories.statement(claim=claim, quote="We will see.")
     factories.evidence(claim=claim)
     factories.transition(claim=claim, to_status="in_review")
@@ -78,6 +78,7 @@ def test_viewer_sees_but_cannot_change(viewer_client: Client, claim: Claim) -> N
     assert page.status_code == 200
     text = page.content.decode()
     assert "We will see." in text  # inlines are shown, read-only
+    assert "nato, ukraine" in text  # the tags
     assert 'name="_save"' not in text
     assert 'name="text"' not in text
     assert 'name="statements-0-quote"' not in text
