@@ -443,7 +443,7 @@ class EvidenceInline(_TabularInline):
     extra = 0
     can_delete = False
     verbose_name = "evidence"
-    verbose_name_plural = "evidence"
+    verbose_name_plural = "evidence on record"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
         return super().get_queryset(request).select_related("added_by", "withdrawn_by")
@@ -615,6 +615,18 @@ class ClaimAdmin(ServiceWriteAdmin):
                 {"fields": ["status_label", "version", "created_by", "created_at", "updated_at"]},
             ),
         ]
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:  # a new claim has no evidence on record yet
+            return [inline for inline in self.inlines if inline is not EvidenceInline]
+        return self.inlines
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Any, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        if isinstance(inline, EvidenceAddInline):
+            prefix = "new_evidence"  # the same on the add and the change page
+        return super().get_formset_kwargs(request, obj, inline, prefix)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         return claim_list()

@@ -120,6 +120,34 @@ def test_creating_a_claim_with_tags_and_assignee(editor_client: Client, editor_u
     assert any("was added successfully" in message for message in messages_of(response))
 
 
+def test_creating_a_claim_with_a_statement_and_evidence_at_once(editor_client: Client) -> None:
+    kuleba = factories.source(name="Dmytro Kuleba")
+    add_url = reverse("admin:claims_claim_add")
+    page = editor_client.get(add_url)
+    assert "Evidence on record" not in page.content.decode()
+    data = form_data(page, "claim_form")
+    assert "evidence-TOTAL_FORMS" not in data  # only the rows to add evidence
+    data.update(
+        {
+            "text": "Units are returning to their bases.",
+            "statements-TOTAL_FORMS": "1",
+            "statements-0-source": str(kuleba.pk),
+            "statements-0-quote": "We will believe when we see.",
+            "statements-0-stance": "counters",
+            "new_evidence-0-kind": "web_page",
+            "new_evidence-0-stance": "refutes",
+            "new_evidence-0-url": "https://nato.example/briefing",
+        }
+    )
+
+    response = editor_client.post(add_url, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    claim = Claim.objects.get(text="Units are returning to their bases.")
+    assert claim.statements.get().source == kuleba
+    assert claim.evidence.get().url == "https://nato.example/briefing"
+
+
 def test_editing_a_claim_and_adding_statement_and_appearance(
     editor_client: Client, documented_claim: Claim
 ) -> None:
@@ -271,14 +299,14 @@ def test_duplicate_source_is_a_form_error(editor_client: Client) -> None:
 
 def add_evidence_data(client: Client, claim: Claim) -> dict:
     data = form_data(client.get(change_url(claim)), "claim_form")
-    data.update({"evidence-2-0-kind": "image", "evidence-2-0-stance": "refutes"})
+    data.update({"new_evidence-0-kind": "image", "new_evidence-0-stance": "refutes"})
     return data
 
 
 def test_evidence_upload_through_the_inline(editor_client: Client, documented_claim: Claim) -> None:
     data = add_evidence_data(editor_client, documented_claim)
-    data["evidence-2-0-file"] = factories.png_upload("border crossing.png")
-    data["evidence-2-0-description"] = "Satellite image of the crossing."
+    data["new_evidence-0-file"] = factories.png_upload("border crossing.png")
+    data["new_evidence-0-description"] = "Satellite image of the crossing."
 
     response = editor_client.post(change_url(documented_claim), data)
 
@@ -294,8 +322,8 @@ def test_evidence_upload_through_the_inline(editor_client: Client, documented_cl
 
 def test_evidence_url_through_the_inline(editor_client: Client, documented_claim: Claim) -> None:
     data = add_evidence_data(editor_client, documented_claim)
-    data["evidence-2-0-kind"] = "web_page"
-    data["evidence-2-0-url"] = "https://nato.example/statement"
+    data["new_evidence-0-kind"] = "web_page"
+    data["new_evidence-0-url"] = "https://nato.example/statement"
 
     response = editor_client.post(change_url(documented_claim), data)
 
@@ -305,7 +333,7 @@ def test_evidence_url_through_the_inline(editor_client: Client, documented_claim
 
 def test_text_file_named_png_is_rejected(editor_client: Client, documented_claim: Claim) -> None:
     data = add_evidence_data(editor_client, documented_claim)
-    data["evidence-2-0-file"] = SimpleUploadedFile(
+    data["new_evidence-0-file"] = SimpleUploadedFile(
         "photo.png", b"just some text, not an image\n", content_type="image/png"
     )
     data["summary"] = "Must not be saved either."
