@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.text import smart_split, unescape_string_literal
 from pghistory.models import Events
 
@@ -27,21 +28,22 @@ _HISTORY_SOURCE_FIELDS = frozenset({"claimant", "source"})
 EDIT_HISTORY_LIMIT = 200
 
 
+def _count(queryset: QuerySet[Any]) -> Subquery:
+    """A correlated count: computed only for the rows a page returns, unlike a join."""
+    return Subquery(
+        queryset.order_by().values("claim").annotate(n=Func("pk", function="COUNT")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
 def claim_list() -> QuerySet[Claim]:
     """Claims with what a list row shows: claimant, assignee and the counts of their parts."""
+    statements = Statement.objects.filter(claim=OuterRef("pk"))
     return Claim.objects.select_related("claimant", "assignee").annotate(
-        supporting_count=Count(
-            "statements",
-            filter=Q(statements__stance=StatementStance.SUPPORTS),
-            distinct=True,
-        ),
-        countering_count=Count(
-            "statements",
-            filter=Q(statements__stance=StatementStance.COUNTERS),
-            distinct=True,
-        ),
-        evidence_count=Count(
-            "evidence", filter=Q(evidence__withdrawn_at__isnull=True), distinct=True
+        supporting_count=Coalesce(_count(statements.filter(stance=StatementStance.SUPPORTS)), 0),
+        countering_count=Coalesce(_count(statements.filter(stance=StatementStance.COUNTERS)), 0),
+        evidence_count=Coalesce(
+            _count(Evidence.objects.filter(claim=OuterRef("pk"), withdrawn_at__isnull=True)), 0
         ),
     )
 

@@ -209,6 +209,8 @@ def appearance_update(
 ) -> Appearance:
     require_perm(actor, "claims.change_appearance", "change appearances")
     locked = claim_lock(claim_id=appearance.claim_id)
+    # The row as stored, not the caller's instance (a form may have changed that already).
+    appearance = Appearance.objects.get(pk=appearance.pk)
     if _apply(appearance, data, APPEARANCE_EDITABLE):
         appearance.save()
         claim_touch(claim=locked)
@@ -257,6 +259,8 @@ def statement_add(
 def statement_update(*, actor: Actor, statement: Statement, data: Mapping[str, Any]) -> Statement:
     require_perm(actor, "claims.change_statement", "change statements")
     locked = claim_lock(claim_id=statement.claim_id)
+    # The row as stored, not the caller's instance (a form may have changed that already).
+    statement = Statement.objects.get(pk=statement.pk)
     if _apply(statement, data, STATEMENT_EDITABLE):
         statement.save()
         claim_touch(claim=locked)
