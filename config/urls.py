@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz, readyz
 from verification.views import evidence_download
@@ -11,6 +12,12 @@ admin.site.index_title = "Review claims"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("evidence/<uuid:evidence_id>/download/", evidence_download, name="evidence-download"),
+    path("api/v1/", include("api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]
+
+handler404 = "api.problems.page_not_found"
+handler500 = "api.problems.server_error"

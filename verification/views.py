@@ -8,12 +8,8 @@ from django.views.decorators.http import require_GET
 from verification.models import Evidence
 
 
-@require_GET
-@login_required
-@permission_required("verification.view_evidence", raise_exception=True)
-def evidence_download(request: HttpRequest, evidence_id: UUID) -> FileResponse:
-    """Serve an evidence file as an attachment, only to users who may see evidence."""
-    evidence = get_object_or_404(Evidence, pk=evidence_id)
+def evidence_file_response(evidence: Evidence) -> FileResponse:
+    """An evidence file as a download that no browser renders or sniffs."""
     if not evidence.file:
         raise Http404("This evidence is a URL, not a file.")
     response = FileResponse(
@@ -25,3 +21,11 @@ def evidence_download(request: HttpRequest, evidence_id: UUID) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@require_GET
+@login_required
+@permission_required("verification.view_evidence", raise_exception=True)
+def evidence_download(request: HttpRequest, evidence_id: UUID) -> FileResponse:
+    """Serve an evidence file as an attachment, only to users who may see evidence."""
+    return evidence_file_response(get_object_or_404(Evidence, pk=evidence_id))

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from rest_framework import filters, serializers
+from rest_framework.request import Request
+
+from claims.models import Claim, ClaimStatus, Source, SourceKind, Statement, StatementStance
+
+
+class ClaimFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=ClaimStatus.choices, help_text="Repeat for several: ?status=false&status=misleading"
+    )
+    claimant = django_filters.UUIDFilter(field_name="claimant_id", help_text="A source id.")
+    tag = django_filters.CharFilter(method="filter_tag", help_text="A tag name.")
+    assignee = django_filters.CharFilter(field_name="assignee__username", help_text="A username.")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=500,
+        help_text="Full-text search over claim text, summary, statement quotes and source names "
+        "(stemmed in the language of `lang`, and unaccented). Ordered by relevance unless "
+        "`ordering` is given.",
+    )
+    lang = django_filters.CharFilter(
+        method="filter_noop", max_length=16, help_text="The language of `q` (default en)."
+    )
+
+    class Meta:
+        model = Claim
+        fields: list[str] = []
+
+    def filter_tag(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        return queryset.filter(tags__name=value.strip().lower())
+
+    def filter_q(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        from claims.search import claim_fulltext
+
+        language = self.form.cleaned_data.get("lang") or None
+        return claim_fulltext(queryset, q=value, language=language)
+
+    def filter_noop(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        return queryset
+
+
+class SourceFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains", help_text="Part of the name.")
+    kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
+
+    class Meta:
+        model = Source
+        fields: list[str] = []
+
+
+class StatementFilter(django_filters.FilterSet):
+    stance = django_filters.ChoiceFilter(choices=StatementStance.choices)
+
+    class Meta:
+        model = Statement
+        fields: list[str] = []
+
+
+class StrictOrderingFilter(filters.OrderingFilter):
+    """Like DRF's, but an unknown ordering is a 400 rather than silently ignored."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            fields = [param.strip() for param in params.split(",")]
+            valid = {
+                name for name, _ in self.get_valid_fields(queryset, view, {"request": request})
+            }
+            unknown = [field for field in fields if field.lstrip("-") not in valid]
+            if unknown:
+                raise serializers.ValidationError(
+                    {self.ordering_param: [
+                        f"Cannot order by {', '.join(unknown)}; use {', '.join(sorted(valid))} "
+                        "(prefix - for descending)."
+                    ]}
+                )  # fmt: skip
+            return [*fields, "-id"]
+        if request.query_params.get("q", "").strip():
+            return ["-rank", "-id"]  # search results by relevance
+        return self.get_default_ordering(view)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class RolePermissions(BasePermission):
+    """The model permissions of the user's role, per method, as the view declares them.
+
+    A view sets ``required_perms = {"GET": [...], "POST": [...]}``; a method it does not list
+    is refused. Anonymous users may read views with ``public_read`` when the setting
+    ``API_PUBLIC_VERDICTS`` is on (the view then shows only claims with a verdict).
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        method = "GET" if request.method in READ_METHODS else request.method
+        perms = getattr(view, "required_perms", {}).get(method)
+        if perms is None:
+            return False
+        user = request.user
+        if not user or not user.is_authenticated:
+            return (
+                method == "GET"
+                and getattr(view, "public_read", False)
+                and settings.API_PUBLIC_VERDICTS
+            )
+        return bool(user.has_perms(perms))

@@ -1,0 +1,253 @@
+"""The OpenAPI description: every operation with its error responses, headers and bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+
+from api.problems import PROBLEM_CONTENT_TYPE
+
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201, 304],
+    description='The version of the resource, e.g. "v3"; send it back in If-Match to change it.',
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the version you are changing, e.g. "v3". Missing: 428; '
+    "not the current version: 412.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="An ETag you hold; if it is still current the answer is 304 with no body.",
+)
+PROBLEM_HEADERS = {
+    412: {"ETag": {"schema": {"type": "string"}, "description": "The current ETag."}},
+    429: {
+        "Retry-After": {
+            "schema": {"type": "integer"},
+            "description": "Seconds to wait before the next request.",
+        }
+    },
+}
+
+PROBLEM_DESCRIPTIONS = {
+    400: "Invalid input: `errors` says which field and why.",
+    401: "No credentials, or a wrong, expired or revoked token.",
+    403: "Your role does not allow this.",
+    404: "No such resource.",
+    409: "The workflow does not allow this transition; `allowed_transitions` lists those that are.",
+    412: "If-Match is not the current version; the response's ETag header is the current one.",
+    428: "If-Match is required.",
+    429: "Too many requests; see Retry-After.",
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Adds the problem-details error responses every operation can give."""
+
+    def _problem_statuses(self) -> set[int]:
+        statuses = {401, 403, 429}
+        method = self.method.upper()
+        if method in ("POST", "PUT", "PATCH") or self._get_filter_parameters():
+            statuses.add(400)
+        if "{" in self.path:
+            statuses.add(404)
+        statuses |= set(getattr(self.view, "problem_statuses", {}).get(method, ()))
+        return statuses
+
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        problem = self.resolve_serializer(_problem_serializer(), "response").ref
+        for status_code in sorted(self._problem_statuses()):
+            response: dict[str, Any] = {
+                "description": PROBLEM_DESCRIPTIONS[status_code],
+                "content": {PROBLEM_CONTENT_TYPE: {"schema": problem}},
+            }
+            if status_code in PROBLEM_HEADERS:
+                response["headers"] = PROBLEM_HEADERS[status_code]
+            responses.setdefault(str(status_code), response)
+        return responses
+
+
+def _problem_serializer() -> Any:
+    from api.serializers import ProblemSerializer
+
+    return ProblemSerializer
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A per-user API token: `manage.py create_api_token <username>`.",
+        }
+
+
+def _serializers() -> Any:
+    from api import serializers
+
+    return serializers
+
+
+def _with_problem_statuses(**statuses: tuple[int, ...]) -> Callable[[Any], Any]:
+    def decorate(view: Any) -> Any:
+        view.problem_statuses = {method.upper(): codes for method, codes in statuses.items()}
+        return view
+
+    return decorate
+
+
+def source_viewset(view: Any) -> Any:
+    s = _serializers()
+    view = _with_problem_statuses(put=(412, 428), patch=(412, 428))(view)
+    return extend_schema_view(
+        list=extend_schema(summary="List sources"),
+        create=extend_schema(summary="Create a source", parameters=[ETAG_HEADER]),
+        retrieve=extend_schema(
+            summary="Get a source",
+            parameters=[IF_NONE_MATCH, ETAG_HEADER],
+            responses={200: s.SourceSerializer, 304: OpenApiResponse(description="Not modified.")},
+        ),
+        update=extend_schema(summary="Replace a source", parameters=[IF_MATCH, ETAG_HEADER]),
+        partial_update=extend_schema(summary="Change a source", parameters=[IF_MATCH, ETAG_HEADER]),
+    )(view)
+
+
+def claim_viewset(view: Any) -> Any:
+    s = _serializers()
+    view = _with_problem_statuses(patch=(412, 428))(view)
+    return extend_schema_view(
+        list=extend_schema(
+            summary="List and search claims", responses=s.ClaimSerializer(many=True)
+        ),
+        create=extend_schema(
+            summary="Create a claim",
+            request=s.ClaimInputSerializer,
+            responses={201: s.ClaimSerializer},
+            parameters=[ETAG_HEADER],
+        ),
+        retrieve=extend_schema(
+            summary="Get a claim",
+            parameters=[IF_NONE_MATCH, ETAG_HEADER],
+            responses={200: s.ClaimSerializer, 304: OpenApiResponse(description="Not modified.")},
+        ),
+        partial_update=extend_schema(
+            summary="Change a claim's fields (not its status)",
+            request=s.ClaimInputSerializer,
+            responses={200: s.ClaimSerializer},
+            parameters=[IF_MATCH, ETAG_HEADER],
+        ),
+    )(view)
+
+
+def claim_transitions(view: Any) -> Any:
+    s = _serializers()
+    view = _with_problem_statuses(post=(409, 412, 428))(view)
+    return extend_schema_view(
+        post=extend_schema(
+            summary="Change a claim's status",
+            description="Moves the claim along the workflow. Every change needs a reason; "
+            "verified, false and misleading need cited evidence.",
+            request=s.TransitionInputSerializer,
+            responses={200: s.ClaimSerializer},
+            parameters=[IF_MATCH, ETAG_HEADER],
+            examples=[
+                OpenApiExample(
+                    "Re-open for review",
+                    value={
+                        "status": "in_review",
+                        "reason": "New satellite images.",
+                        "evidence": [],
+                    },
+                    request_only=True,
+                )
+            ],
+        )
+    )(view)
+
+
+def claim_appearances(view: Any) -> Any:
+    return extend_schema_view(
+        get=extend_schema(summary="List where a claim appeared"),
+        post=extend_schema(summary="Record where a claim appeared"),
+    )(view)
+
+
+def claim_statements(view: Any) -> Any:
+    s = _serializers()
+    return extend_schema_view(
+        get=extend_schema(summary="List statements about a claim"),
+        post=extend_schema(
+            summary="Add a statement (stance counters: a counter-statement)",
+            request=s.StatementInputSerializer,
+            responses={201: s.StatementSerializer},
+        ),
+    )(view)
+
+
+def claim_evidence(view: Any) -> Any:
+    s = _serializers()
+    return extend_schema_view(
+        get=extend_schema(summary="List a claim's evidence"),
+        post=extend_schema(
+            summary="Attach evidence: upload a file (multipart) or give a URL (JSON)",
+            request={
+                "multipart/form-data": s.EvidenceInputSerializer,
+                "application/json": s.EvidenceInputSerializer,
+            },
+            responses={201: s.EvidenceSerializer},
+        ),
+    )(view)
+
+
+def evidence_withdraw(view: Any) -> Any:
+    s = _serializers()
+    return extend_schema_view(
+        post=extend_schema(
+            summary="Withdraw evidence (it is never deleted)",
+            request=s.WithdrawInputSerializer,
+            responses={200: s.EvidenceSerializer},
+        )
+    )(view)
+
+
+def evidence_download(view: Any) -> Any:
+    return extend_schema_view(
+        get=extend_schema(
+            summary="Download an evidence file",
+            responses={
+                (200, "application/octet-stream"): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The file, as an attachment."
+                )
+            },
+        )
+    )(view)
+
+
+def claim_history(view: Any) -> Any:
+    return extend_schema_view(get=extend_schema(summary="A claim's status history"))(view)

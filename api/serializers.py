@@ -1,0 +1,338 @@
+"""Input serializers validate; output serializers shape what a client reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims.models import (
+    Appearance,
+    Claim,
+    ClaimStatus,
+    Source,
+    SourceKind,
+    Statement,
+    StatementStance,
+)
+from verification import workflow
+from verification.models import (
+    Channel,
+    Evidence,
+    EvidenceKind,
+    EvidenceStance,
+    StatusChange,
+)
+
+# --- Shared pieces ---------------------------------------------------------------------------
+
+
+class ProblemSerializer(serializers.Serializer[Any]):
+    """RFC 9457 problem details: the body of every error."""
+
+    type = serializers.CharField(help_text="about:blank, or urn:claimtracker:problem:<code>.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(required=False, help_text="The path of the request.")
+    # Named like Serializer.errors; this serializer only describes the body for the schema.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Invalid fields (dotted paths) and what is wrong with each.",
+    )
+    allowed_transitions = serializers.ListField(
+        child=serializers.ChoiceField(choices=ClaimStatus.choices),
+        required=False,
+        help_text="With a 409 for a forbidden transition: the statuses allowed from here.",
+    )
+
+
+class SourceBriefSerializer(serializers.ModelSerializer[Source]):
+    class Meta:
+        model = Source
+        fields = ["id", "name", "role"]
+        read_only_fields = fields
+
+
+class UsernameField(serializers.SlugRelatedField[User]):
+    """A user by username, among active users."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        super().__init__(slug_field="username", **kwargs)
+
+
+def absolute(request: Any, name: str, *args: Any) -> str:
+    url = reverse(name, args=args)
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+# --- Sources -------------------------------------------------------------------------------
+
+
+class SourceSerializer(serializers.ModelSerializer[Source]):
+    kind = serializers.ChoiceField(choices=SourceKind.choices, default=SourceKind.PERSON)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "role",
+            "country",
+            "url",
+            "notes",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "version", "created_at", "updated_at"]
+        # Uniqueness is checked by the service (a clear message), not by DRF twice.
+        validators: list[Any] = []
+
+
+# --- Claims --------------------------------------------------------------------------------
+
+
+class ClaimInputSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    claimant = serializers.PrimaryKeyRelatedField(
+        queryset=Source.objects.all(), required=False, allow_null=True,
+        help_text="The id of the source who made the claim.",
+    )  # fmt: skip
+    first_seen_at = serializers.DateTimeField(required=False, allow_null=True)
+    language = serializers.RegexField(
+        r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", required=False, max_length=16,
+        help_text="An ISO 639 code such as en, ru or uk.",
+    )  # fmt: skip
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, max_length=50
+    )
+    assignee = UsernameField(required=False, allow_null=True)
+
+
+class ReviewRatingSerializer(serializers.Serializer[Any]):
+    """schema.org ClaimReview reviewRating: 1 (false) to 5 (true)."""
+
+    rating_value = serializers.IntegerField(min_value=1, max_value=5)
+    best_rating = serializers.IntegerField()
+    worst_rating = serializers.IntegerField()
+    alternate_name = serializers.CharField()
+
+
+class ClaimLinksSerializer(serializers.Serializer[Any]):
+    self = serializers.URLField()
+    appearances = serializers.URLField()
+    statements = serializers.URLField()
+    evidence = serializers.URLField()
+    history = serializers.URLField()
+    transitions = serializers.URLField()
+
+
+class ClaimSerializer(serializers.ModelSerializer[Claim]):
+    """A claim as clients read it; the status changes only through transitions."""
+
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, read_only=True)
+    claimant = SourceBriefSerializer(read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField[User](
+        slug_field="username", read_only=True, allow_null=True
+    )
+    tags = serializers.SerializerMethodField()
+    supporting_count = serializers.IntegerField(read_only=True)
+    countering_count = serializers.IntegerField(read_only=True)
+    evidence_count = serializers.IntegerField(read_only=True)
+    allowed_transitions = serializers.SerializerMethodField()
+    review_rating = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "text",
+            "summary",
+            "status",
+            "allowed_transitions",
+            "review_rating",
+            "claimant",
+            "assignee",
+            "tags",
+            "language",
+            "first_seen_at",
+            "supporting_count",
+            "countering_count",
+            "evidence_count",
+            "version",
+            "created_at",
+            "updated_at",
+            "links",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, claim: Claim) -> list[str]:
+        return [tag.name for tag in claim.tags.all()]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=ClaimStatus.choices))
+    )
+    def get_allowed_transitions(self, claim: Claim) -> list[str]:
+        return [str(target) for target in workflow.allowed_targets(claim.status)]
+
+    @extend_schema_field(ReviewRatingSerializer(allow_null=True))
+    def get_review_rating(self, claim: Claim) -> dict[str, Any] | None:
+        value = workflow.REVIEW_RATING.get(ClaimStatus(claim.status))
+        if value is None:
+            return None
+        return {
+            "rating_value": value,
+            "best_rating": 5,
+            "worst_rating": 1,
+            "alternate_name": str(ClaimStatus(claim.status).label),
+        }
+
+    @extend_schema_field(ClaimLinksSerializer)
+    def get_links(self, claim: Claim) -> dict[str, str]:
+        request = self.context.get("request")
+        return {
+            "self": absolute(request, "api:claim-detail", claim.pk),
+            "appearances": absolute(request, "api:claim-appearances", claim.pk),
+            "statements": absolute(request, "api:claim-statements", claim.pk),
+            "evidence": absolute(request, "api:claim-evidence", claim.pk),
+            "history": absolute(request, "api:claim-history", claim.pk),
+            "transitions": absolute(request, "api:claim-transitions", claim.pk),
+        }
+
+
+class TransitionInputSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, help_text="The target status.")
+    reason = serializers.CharField(max_length=10_000, help_text="Why; kept in the history.")
+    evidence = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=100,
+        help_text="Ids of this claim's evidence to cite (needed for verified, false, misleading).",
+    )  # fmt: skip
+
+
+# --- Parts of a claim ------------------------------------------------------------------------
+
+
+class AppearanceSerializer(serializers.ModelSerializer[Appearance]):
+    class Meta:
+        model = Appearance
+        fields = ["id", "url", "outlet", "published_at", "quote", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        validators: list[Any] = []
+
+
+class StatementSerializer(serializers.ModelSerializer[Statement]):
+    source = SourceBriefSerializer(read_only=True)  # type: ignore[assignment]
+    stance = serializers.ChoiceField(choices=StatementStance.choices, read_only=True)
+
+    class Meta:
+        model = Statement
+        fields = ["id", "source", "quote", "stance", "said_at", "url", "created_at"]
+        read_only_fields = fields
+
+
+class StatementInputSerializer(serializers.Serializer[Any]):
+    source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        queryset=Source.objects.all(), help_text="The id of the source quoted."
+    )
+    quote = serializers.CharField(max_length=20_000)
+    stance = serializers.ChoiceField(
+        choices=StatementStance.choices, help_text="counters makes it a counter-statement."
+    )
+    said_at = serializers.DateTimeField(required=False, allow_null=True)
+    url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+
+
+class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices, read_only=True)
+    stance = serializers.ChoiceField(choices=EvidenceStance.choices, read_only=True)
+    added_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    withdrawn_by = serializers.SlugRelatedField[User](
+        slug_field="username", read_only=True, allow_null=True
+    )
+    file_name = serializers.CharField(source="original_name", read_only=True)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "kind",
+            "stance",
+            "description",
+            "url",
+            "file_name",
+            "content_type",
+            "size",
+            "sha256",
+            "download",
+            "added_by",
+            "added_at",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawal_reason",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download(self, evidence: Evidence) -> str | None:
+        if not evidence.file:
+            return None
+        request = self.context.get("request")
+        return absolute(request, "api:evidence-download", evidence.claim_id, evidence.pk)
+
+
+class EvidenceInputSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    stance = serializers.ChoiceField(choices=EvidenceStance.choices)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    url = serializers.URLField(
+        required=False, allow_blank=True, max_length=2000,
+        help_text="The evidence's address; or upload a file (multipart) instead.",
+    )  # fmt: skip
+    file = serializers.FileField(
+        required=False, allow_empty_file=False,
+        help_text="The evidence file (multipart/form-data); or give a url instead.",
+    )  # fmt: skip
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if bool(data.get("file")) == bool(data.get("url")):
+            raise serializers.ValidationError("Give either a file or a url, not both or neither.")
+        return data
+
+
+class WithdrawInputSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=10_000, help_text="Why the evidence is withdrawn.")
+
+
+class StatusChangeSerializer(serializers.ModelSerializer[StatusChange]):
+    from_status = serializers.ChoiceField(choices=ClaimStatus.choices, read_only=True)
+    to_status = serializers.ChoiceField(choices=ClaimStatus.choices, read_only=True)
+    actor = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    evidence = serializers.PrimaryKeyRelatedField[Evidence](many=True, read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+
+    class Meta:
+        model = StatusChange
+        fields = [
+            "id",
+            "from_status",
+            "to_status",
+            "actor",
+            "reason",
+            "evidence",
+            "channel",
+            "claim_version",
+            "at",
+        ]
+        read_only_fields = fields

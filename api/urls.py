@@ -1,0 +1,31 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from api import views
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("sources", views.SourceViewSet, basename="source")
+router.register("claims", views.ClaimViewSet, basename="claim")
+
+claim = "claims/<uuid:claim_id>/"
+urlpatterns = [
+    path("", views.ApiRootApi.as_view(), name="root"),
+    path(f"{claim}transitions/", views.ClaimTransitionApi.as_view(), name="claim-transitions"),
+    path(f"{claim}appearances/", views.ClaimAppearancesApi.as_view(), name="claim-appearances"),
+    path(f"{claim}statements/", views.ClaimStatementsApi.as_view(), name="claim-statements"),
+    path(f"{claim}evidence/", views.ClaimEvidenceApi.as_view(), name="claim-evidence"),
+    path(
+        f"{claim}evidence/<uuid:evidence_id>/withdraw/",
+        views.EvidenceWithdrawApi.as_view(),
+        name="evidence-withdraw",
+    ),
+    path(
+        f"{claim}evidence/<uuid:evidence_id>/download/",
+        views.EvidenceDownloadApi.as_view(),
+        name="evidence-download",
+    ),
+    path(f"{claim}history/", views.ClaimHistoryApi.as_view(), name="claim-history"),
+    path("", include(router.urls)),
+]

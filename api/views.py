@@ -1,0 +1,338 @@
+"""The REST API: thin views over the same services the admin uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import schema
+from api.etags import etag, not_modified, version_from_if_match
+from api.filters import ClaimFilter, SourceFilter, StatementFilter, StrictOrderingFilter
+from api.serializers import (
+    AppearanceSerializer,
+    ClaimInputSerializer,
+    ClaimSerializer,
+    EvidenceInputSerializer,
+    EvidenceSerializer,
+    SourceSerializer,
+    StatementInputSerializer,
+    StatementSerializer,
+    StatusChangeSerializer,
+    TransitionInputSerializer,
+    WithdrawInputSerializer,
+)
+from claims import selectors
+from claims import services as claim_services
+from claims.models import Appearance, Claim, Source, Statement
+from verification import services as verification_services
+from verification import workflow
+from verification.models import Channel, Evidence, StatusChange
+from verification.views import evidence_file_response
+
+VIEW_CLAIM = "claims.view_claim"
+
+
+def with_etag(response: Response, obj: Any) -> Response:
+    response["ETag"] = etag(obj)
+    return response
+
+
+# --- Sources -------------------------------------------------------------------------------
+
+
+@schema.source_viewset
+class SourceViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet[Source],
+):
+    """People and organisations that make statements."""
+
+    queryset = Source.objects.all()
+    serializer_class = SourceSerializer
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    filterset_class = SourceFilter
+    cursor_ordering = ("name", "id")
+    required_perms = {
+        "GET": ["claims.view_source"],
+        "POST": ["claims.add_source"],
+        "PUT": ["claims.change_source"],
+        "PATCH": ["claims.change_source"],
+    }
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        source = claim_services.source_create(actor=request.user, **serializer.validated_data)
+        return with_etag(
+            Response(self.get_serializer(source).data, status=status.HTTP_201_CREATED), source
+        )
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        source = self.get_object()
+        if not_modified(request, source):
+            return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), source)
+        return with_etag(Response(self.get_serializer(source).data), source)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        source = self.get_object()
+        version = version_from_if_match(request)
+        partial = kwargs.get("partial", False)
+        serializer = self.get_serializer(source, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        source = claim_services.source_update(
+            actor=request.user, source=source, version=version, data=serializer.validated_data
+        )
+        return with_etag(Response(self.get_serializer(source).data), source)
+
+
+# --- Claims --------------------------------------------------------------------------------
+
+
+def claim_queryset(request: Request) -> QuerySet[Claim]:
+    queryset = selectors.claim_list().prefetch_related("tags")
+    if not request.user.is_authenticated:
+        queryset = queryset.filter(status__in=workflow.VERDICTS)  # public verdicts only
+    return queryset
+
+
+@schema.claim_viewset
+class ClaimViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet[Claim],
+):
+    """Claims. Their status changes only through ``transitions/``."""
+
+    serializer_class = ClaimSerializer
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    filterset_class = ClaimFilter
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    ordering_fields = ["updated_at", "created_at", "first_seen_at"]
+    ordering = ["-updated_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    public_read = True
+    required_perms = {
+        "GET": [VIEW_CLAIM],
+        "POST": ["claims.add_claim"],
+        "PATCH": ["claims.change_claim"],
+    }
+
+    def get_queryset(self) -> QuerySet[Claim]:
+        return claim_queryset(self.request)
+
+    def get_serializer_class(self) -> Any:
+        if self.request.method in ("POST", "PATCH"):
+            return ClaimInputSerializer
+        return ClaimSerializer
+
+    def respond(self, claim_id: Any, status_code: int = status.HTTP_200_OK) -> Response:
+        """The claim as stored now, with its ETag."""
+        claim = claim_queryset(self.request).get(pk=claim_id)
+        data = ClaimSerializer(claim, context=self.get_serializer_context()).data
+        return with_etag(Response(data, status=status_code), claim)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        claim = claim_services.claim_create(actor=request.user, **serializer.validated_data)
+        response = self.respond(claim.pk, status.HTTP_201_CREATED)
+        response["Location"] = response.data["links"]["self"]
+        return response
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim = self.get_object()
+        if not_modified(request, claim):
+            return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), claim)
+        return with_etag(
+            Response(ClaimSerializer(claim, context=self.get_serializer_context()).data), claim
+        )
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim = self.get_object()
+        version = version_from_if_match(request)
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        claim_services.claim_update(
+            actor=request.user, claim=claim, version=version, data=serializer.validated_data
+        )
+        return self.respond(claim.pk)
+
+
+class ClaimPartApi(generics.GenericAPIView[Any]):
+    """Base of the lists under one claim: the claim must exist and be visible."""
+
+    @cached_property
+    def claim(self) -> Claim:
+        return get_object_or_404(Claim, pk=self.kwargs["claim_id"])
+
+
+@schema.claim_transitions
+class ClaimTransitionApi(ClaimPartApi):
+    serializer_class = TransitionInputSerializer
+    required_perms = {"POST": [VIEW_CLAIM, "claims.change_claim_status"]}
+
+    def post(self, request: Request, claim_id: Any) -> Response:
+        version = version_from_if_match(request)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        verification_services.claim_transition(
+            actor=request.user,
+            claim=self.claim,
+            to_status=data["status"],
+            reason=data["reason"],
+            evidence=data["evidence"],
+            channel=Channel.API,
+            version=version,
+        )
+        claim = claim_queryset(request).get(pk=self.claim.pk)
+        return with_etag(Response(ClaimSerializer(claim, context={"request": request}).data), claim)
+
+
+@schema.claim_appearances
+class ClaimAppearancesApi(ClaimPartApi, generics.ListCreateAPIView[Appearance]):
+    queryset = Appearance.objects.none()  # the schema's model; requests use get_queryset
+    serializer_class = AppearanceSerializer
+    cursor_ordering = ("created_at", "id")
+    required_perms = {
+        "GET": [VIEW_CLAIM, "claims.view_appearance"],
+        "POST": [VIEW_CLAIM, "claims.add_appearance"],
+    }
+
+    def get_queryset(self) -> QuerySet[Appearance]:
+        return Appearance.objects.filter(claim=self.claim)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        appearance = claim_services.appearance_add(
+            actor=request.user, claim=self.claim, **serializer.validated_data
+        )
+        return Response(self.get_serializer(appearance).data, status=status.HTTP_201_CREATED)
+
+
+@schema.claim_statements
+class ClaimStatementsApi(ClaimPartApi, generics.ListCreateAPIView[Statement]):
+    queryset = Statement.objects.none()
+    filterset_class = StatementFilter
+    cursor_ordering = ("created_at", "id")
+    required_perms = {
+        "GET": [VIEW_CLAIM, "claims.view_statement"],
+        "POST": [VIEW_CLAIM, "claims.add_statement"],
+    }
+
+    def get_queryset(self) -> QuerySet[Statement]:
+        return Statement.objects.filter(claim=self.claim).select_related("source")
+
+    def get_serializer_class(self) -> Any:
+        return StatementInputSerializer if self.request.method == "POST" else StatementSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        statement = claim_services.statement_add(
+            actor=request.user, claim=self.claim, **serializer.validated_data
+        )
+        return Response(StatementSerializer(statement).data, status=status.HTTP_201_CREATED)
+
+
+@schema.claim_evidence
+class ClaimEvidenceApi(ClaimPartApi, generics.ListCreateAPIView[Evidence]):
+    queryset = Evidence.objects.none()
+    parser_classes = [JSONParser, MultiPartParser]
+    cursor_ordering = ("added_at", "id")
+    required_perms = {
+        "GET": [VIEW_CLAIM, "verification.view_evidence"],
+        "POST": [VIEW_CLAIM, "verification.add_evidence"],
+    }
+
+    def get_queryset(self) -> QuerySet[Evidence]:
+        return Evidence.objects.filter(claim=self.claim).select_related("added_by", "withdrawn_by")
+
+    def get_serializer_class(self) -> Any:
+        return EvidenceInputSerializer if self.request.method == "POST" else EvidenceSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        evidence = verification_services.evidence_add(
+            actor=request.user,
+            claim=self.claim,
+            kind=data["kind"],
+            stance=data["stance"],
+            description=data.get("description", ""),
+            file=data.get("file"),
+            url=data.get("url", ""),
+        )
+        output = EvidenceSerializer(evidence, context=self.get_serializer_context())
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+@schema.evidence_withdraw
+class EvidenceWithdrawApi(ClaimPartApi):
+    serializer_class = WithdrawInputSerializer
+    required_perms = {"POST": [VIEW_CLAIM, "verification.change_evidence"]}
+
+    def post(self, request: Request, claim_id: Any, evidence_id: Any) -> Response:
+        evidence = get_object_or_404(Evidence, claim=self.claim, pk=evidence_id)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        evidence = verification_services.evidence_withdraw(
+            actor=request.user, evidence=evidence, reason=serializer.validated_data["reason"]
+        )
+        return Response(EvidenceSerializer(evidence, context={"request": request}).data)
+
+
+@schema.evidence_download
+class EvidenceDownloadApi(ClaimPartApi):
+    required_perms = {"GET": [VIEW_CLAIM, "verification.view_evidence"]}
+
+    def get(self, request: Request, claim_id: Any, evidence_id: Any) -> FileResponse:
+        return evidence_file_response(get_object_or_404(Evidence, claim=self.claim, pk=evidence_id))
+
+
+@schema.claim_history
+class ClaimHistoryApi(ClaimPartApi, generics.ListAPIView[StatusChange]):
+    queryset = StatusChange.objects.none()
+    serializer_class = StatusChangeSerializer
+    cursor_ordering = ("at", "id")
+    required_perms = {"GET": [VIEW_CLAIM, "verification.view_statuschange"]}
+
+    def get_queryset(self) -> QuerySet[StatusChange]:
+        return (
+            StatusChange.objects.filter(claim=self.claim)
+            .select_related("actor")
+            .prefetch_related("evidence")
+        )
+
+
+class ApiRootApi(APIView):
+    required_perms: dict[str, list[str]] = {"GET": []}
+    public_read = True
+    schema = None
+
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "claims": request.build_absolute_uri("claims/"),
+                "sources": request.build_absolute_uri("sources/"),
+                "schema": request.build_absolute_uri("/api/schema/"),
+                "docs": request.build_absolute_uri("/api/docs/"),
+            }
+        )
