@@ -6,6 +6,8 @@ import uuid
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Trim
@@ -92,7 +94,8 @@ class Tag(models.Model):
         return self.name
 
 
-@pghistory.track()
+# The search document is derived data (claims/search.py): refreshing it is not an edit.
+@pghistory.track(exclude=["search_vector"])
 class Claim(models.Model):
     """A checkable assertion. Its status changes only through ``claim_transition``."""
 
@@ -125,6 +128,8 @@ class Claim(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Full-text document of text, summary, claimant and statements; see claims/search.py.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -137,6 +142,7 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["status", "-updated_at"], name="claim_status_updated"),
             models.Index(fields=["assignee", "status"], name="claim_assignee_status"),
+            GinIndex(fields=["search_vector"], name="claim_search_vector"),
         ]
 
     def __str__(self) -> str:

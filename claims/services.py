@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from claims.errors import StaleVersionError
 from claims.models import Appearance, Claim, ClaimTag, Source, SourceKind, Statement, Tag
+from claims.search import claim_search_refresh, claim_search_refresh_for_source
 
 Actor = User | AnonymousUser
 
@@ -28,6 +29,9 @@ SOURCE_EDITABLE = frozenset({"name", "kind", "role", "country", "url", "notes"})
 APPEARANCE_EDITABLE = frozenset({"url", "outlet", "published_at", "quote"})
 MAX_TAG_LENGTH = 50
 STATEMENT_EDITABLE = frozenset({"source", "quote", "stance", "said_at", "url"})
+# Fields that feed the claim's search document (claims/search.py).
+CLAIM_SEARCHED = frozenset({"text", "summary", "claimant", "language"})
+STATEMENT_SEARCHED = frozenset({"source", "quote"})
 
 
 def require_perm(actor: Actor, perm: str, action: str) -> User:
@@ -113,11 +117,16 @@ def source_create(
 def source_update(*, actor: Actor, source: Source, version: int, data: Mapping[str, Any]) -> Source:
     """Change a source's fields; ``version`` is the one the editor saw."""
     require_perm(actor, "claims.change_source", "change sources")
-    locked = Source.objects.select_for_update().get(pk=source.pk)
+    # FOR NO KEY UPDATE: a claim write that holds its claim takes a foreign-key lock on this
+    # source at commit; under FOR UPDATE it would wait for us while our refresh waits for it.
+    locked = Source.objects.select_for_update(no_key=True).get(pk=source.pk)
     check_version(current=locked.version, seen=version)
-    if _apply(locked, data, SOURCE_EDITABLE):
+    changed = _apply(locked, data, SOURCE_EDITABLE)
+    if changed:
         locked.version += 1
         locked.save()
+    if "name" in changed:
+        claim_search_refresh_for_source(source_id=locked.pk)
     return locked
 
 
@@ -147,6 +156,7 @@ def claim_create(
     claim.full_clean()
     claim.save()
     _tags_set(claim, tags)
+    claim_search_refresh(claim_ids=[claim.pk])
     return claim
 
 
@@ -160,12 +170,15 @@ def claim_update(*, actor: Actor, claim: Claim, version: int, data: Mapping[str,
     locked = claim_lock(claim_id=claim.pk)
     check_version(current=locked.version, seen=version)
     fields = {name: value for name, value in data.items() if name != "tags"}
-    changed = bool(_apply(locked, fields, CLAIM_EDITABLE))
+    changed_fields = _apply(locked, fields, CLAIM_EDITABLE)
+    changed = bool(changed_fields)
     if "tags" in data:
         changed = _tags_set(locked, data["tags"]) or changed
     if changed:
         locked.version += 1
         locked.save()
+    if CLAIM_SEARCHED.intersection(changed_fields):
+        claim_search_refresh(claim_ids=[locked.pk])
     return locked
 
 
@@ -252,6 +265,7 @@ def statement_add(
     statement.full_clean()
     statement.save()
     claim_touch(claim=locked)
+    claim_search_refresh(claim_ids=[locked.pk])
     return statement
 
 
@@ -261,9 +275,12 @@ def statement_update(*, actor: Actor, statement: Statement, data: Mapping[str, A
     locked = claim_lock(claim_id=statement.claim_id)
     # The row as stored, not the caller's instance (a form may have changed that already).
     statement = Statement.objects.get(pk=statement.pk)
-    if _apply(statement, data, STATEMENT_EDITABLE):
+    changed = _apply(statement, data, STATEMENT_EDITABLE)
+    if changed:
         statement.save()
         claim_touch(claim=locked)
+    if STATEMENT_SEARCHED.intersection(changed):
+        claim_search_refresh(claim_ids=[locked.pk])
     return statement
 
 
@@ -274,3 +291,4 @@ def statement_remove(*, actor: Actor, statement: Statement) -> None:
     locked = claim_lock(claim_id=statement.claim_id)
     statement.delete()
     claim_touch(claim=locked)
+    claim_search_refresh(claim_ids=[locked.pk])
