@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 PORT ?= 8000
 
-.PHONY: install run test lint format lock e2e clean
+.PHONY: install run test lint format lock e2e clean bench
 
 $(STAMP): requirements/dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (found %s)." % sys.version.split()[0])'
@@ -29,6 +29,13 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The benchmark (bench/run.py): SCALE claims (default 1,000,000), DURATION s per scenario.
+# Reuses the database claimtracker_bench_<SCALE> when it holds a complete corpus (RELOAD=1 not).
+SCALE ?= 1000000
+DURATION ?= 15
+bench: install
+	SCALE=$(SCALE) DURATION=$(DURATION) exec $(BIN)/python -m bench.run
 
 lock: install  ## re-lock requirements/*.txt from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements/base.txt

@@ -1,0 +1,567 @@
+"""A synthetic newsroom corpus, loaded into PostgreSQL with COPY.
+
+Claims in five languages (text from a Zipf-distributed vocabulary, so that some words are
+common and most are rare, as in real text), about 3 statements each, appearances, evidence,
+tags, sources, and a status history consistent with the workflow. Deterministic for a seed.
+
+The load is built for speed: the secondary indexes of the loaded tables are dropped and built
+again afterwards; claims and statements go through unlogged staging tables so that each
+claim's search document is computed once, in the INSERT that writes the claim (no second
+UPDATE pass that would leave every row dead); user triggers (pghistory's edit history) are
+off during the load, so the corpus has no edit-history events, only status history. Foreign
+keys stay checked. ANALYZE at the end.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from claims.search import _DOCUMENT_SQL, SEARCH_CONFIGS
+
+# Languages and their share of the claims.
+LANGUAGES = {"en": 0.55, "ru": 0.12, "uk": 0.13, "fr": 0.1, "de": 0.1}
+
+# Real words first (the most frequent ranks of each vocabulary), then made-up ones.
+_REAL_WORDS = {
+    "en": "troops border withdrawal exercises russia ukraine nato kremlin sanctions gas pipeline "
+    "minister ministry spokesperson election vaccine army drills president statement missile "
+    "attack ceasefire refugees bridge satellite images report claims denied confirmed official "
+    "military invasion diplomats talks embassy energy prices inflation grain ports convoy "
+    "tanks artillery base bases crimea belarus moscow kyiv washington brussels",
+    "ru": "войска граница отвод учения россия украина нато кремль санкции газ трубопровод "
+    "министр министерство пресс-секретарь выборы вакцина армия президент заявление ракета "
+    "удар перемирие беженцы мост спутник снимки доклад опроверг подтвердил официальный",
+    "uk": "війська кордон відведення навчання росія україна нато кремль санкції газ "
+    "міністр міністерство речник вибори вакцина армія президент заява ракета удар "
+    "перемир'я біженці міст супутник знімки звіт спростував підтвердив офіційний",
+    "fr": "troupes frontière retrait exercices russie ukraine otan kremlin sanctions gaz "
+    "ministre ministère porte-parole élection vaccin armée président déclaration missile "
+    "attaque cessez-le-feu réfugiés pont satellite images rapport démenti confirmé officiel",
+    "de": "truppen grenze abzug übungen russland ukraine nato kreml sanktionen gas pipeline "
+    "minister ministerium sprecher wahl impfstoff armee präsident erklärung rakete angriff "
+    "waffenruhe flüchtlinge brücke satellit bilder bericht dementiert bestätigt offiziell",
+}
+_FUNCTION_WORDS = {
+    "en": "the of and to in is that on for with was as by from at has have said will not",
+    "ru": "и в не на что с по как из за от это был у о к же",
+    "uk": "і в не на що з по як із за від це був у про до же",
+    "fr": "le la les de et à en un une du des que qui dans pour sur pas est par",
+    "de": "der die das und in zu den von mit ist nicht auf für sich dem des ein eine",
+}
+_SYLLABLES = {
+    "en": "ka ro mi len tor va sen dal bri cor ne pha lu ger tin mon ves ari ol str",
+    "ru": "ка ро ми лен тор ва сен дал бри кор не лу гер тин мон вес ари ол ско пра",
+    "uk": "ка ро мі лен тор ва сен дал бри кор не лу гер тін мон вес арі ол ско пра",
+    "fr": "ca ro mé len tor va sen dal bri cor ne lu ger tin mon vès ari ol pré eau",
+    "de": "ka ro mi len tor wa sen dal bri kor ne lu ger tin mon wes ari ol sch ück",
+}
+VOCABULARY_SIZE = 4000
+SENTENCE_POOL = 20_000  # distinct sentences per language; texts combine two of them
+STATUS_WEIGHTS = {
+    "unverified": 0.35,
+    "in_review": 0.2,
+    "verified": 0.1,
+    "false": 0.15,
+    "misleading": 0.12,
+    "unproven": 0.08,
+}
+VERDICTS_NEEDING_EVIDENCE = {"verified", "false", "misleading"}
+FIRST_NAMES = "Anna Dmytro Olena Sergei Marie Jean Klaus Petra John Sarah Ivan Oksana".split()
+LAST_NAMES = "Kovalenko Ivanov Dubois Martin Schmidt Weber Smith Jones Petrov Shevchenko".split()
+ROLES = ["spokesperson", "minister", "reporter", "analyst", "commander", "ambassador", ""]
+SOURCE_KINDS = ["person", "organisation", "government", "news_outlet", "agency"]
+OUTLETS = ["Interfax", "Reuters", "Kyiv Independent", "Le Monde", "Der Spiegel", "TASS", "BBC"]
+EPOCH = datetime(2022, 1, 1, tzinfo=UTC)
+SPAN_SECONDS = 3 * 365 * 24 * 3600
+
+# Tables whose secondary indexes are dropped during the load and built again after it.
+LOADED_TABLES = [
+    "claims_source",
+    "claims_tag",
+    "claims_claim",
+    "claims_statement",
+    "claims_appearance",
+    "claims_claimtag",
+    "verification_evidence",
+    "verification_statuschange",
+    "verification_statuschangeevidence",
+]
+
+
+@dataclass
+class LoadReport:
+    scale: int
+    seconds: float = 0.0
+    rows: dict[str, int] = field(default_factory=dict)
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+def _zipf_cum_weights(n: int) -> list[float]:
+    return list(itertools.accumulate(1.0 / rank for rank in range(1, n + 1)))
+
+
+class _Text:
+    """Sentences of each language, drawn from its Zipf vocabulary."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.pools: dict[str, list[str]] = {}
+        for lang in LANGUAGES:
+            syllables = _SYLLABLES[lang].split()
+            made_up = {
+                "".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(VOCABULARY_SIZE)
+            }
+            vocabulary = _FUNCTION_WORDS[lang].split() + _REAL_WORDS[lang].split() + sorted(made_up)
+            weights = _zipf_cum_weights(len(vocabulary))
+            pool = []
+            for _ in range(SENTENCE_POOL):
+                words = rng.choices(vocabulary, cum_weights=weights, k=rng.randint(8, 18))
+                pool.append(" ".join(words).capitalize() + ".")
+            self.pools[lang] = pool
+
+    def sentence(self, lang: str) -> str:
+        return self.rng.choice(self.pools[lang])
+
+
+def _ts(seconds: float) -> str:
+    return (EPOCH + timedelta(seconds=seconds)).isoformat()
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _line(values: Iterable[Any]) -> str:
+    # Generated text holds no tab, newline or backslash: no COPY escaping needed.
+    return "\t".join("\\N" if v is None else str(v) for v in values) + "\n"
+
+
+class _Copier:
+    """Buffers COPY text lines and writes them in large chunks."""
+
+    def __init__(self, copy: Any) -> None:
+        self.copy = copy
+        self.buffer: list[str] = []
+        self.count = 0
+
+    def add(self, *values: Any) -> None:
+        self.buffer.append(_line(values))
+        self.count += 1
+        if len(self.buffer) >= 20_000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.copy.write("".join(self.buffer).encode())
+            self.buffer.clear()
+
+
+def _copy(
+    conn: psycopg.Connection[Any],
+    table: str,
+    columns: list[str],
+    produce: Callable[[_Copier], None],
+) -> int:
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with conn.cursor() as cursor, cursor.copy(statement) as copy:
+        copier = _Copier(copy)
+        produce(copier)
+        copier.flush()
+    return copier.count
+
+
+def _rows(rows: list[tuple[Any, ...]]) -> Callable[[_Copier], None]:
+    def produce(out: _Copier) -> None:
+        for row in rows:
+            out.add(*row)
+
+    return produce
+
+
+def _secondary_indexes(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
+    """(name, definition) of the indexes of the loaded tables that back no constraint."""
+    return conn.execute(
+        """
+        SELECT i.relname, pg_get_indexdef(i.oid)
+        FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class t ON t.oid = x.indrelid
+        WHERE t.relname = ANY(%s)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+        ORDER BY t.relname, i.relname
+        """,
+        [LOADED_TABLES],
+    ).fetchall()
+
+
+def corpus_load(
+    conninfo: str,
+    *,
+    scale: int,
+    user_ids: list[int],
+    seed: int = 1,
+    workers: int = 2,
+    log: Callable[[str], None] = print,
+) -> LoadReport:
+    """Load ``scale`` claims (and their parts) into the database at ``conninfo``.
+
+    ``user_ids`` are existing users (assignees, authors, reviewers). Commits when done; the
+    tables must exist (migrated). Adds to whatever is there.
+    """
+    rng = random.Random(seed)
+    report = LoadReport(scale=scale)
+    started = time.perf_counter()
+
+    def step(name: str, since: float) -> float:
+        now = time.perf_counter()
+        report.steps[name] = round(now - since, 2)
+        log(f"load: {name} {now - since:.1f}s")
+        return now
+
+    text = _Text(rng)
+    mark = time.perf_counter()
+    conn = psycopg.connect(conninfo, autocommit=False)
+    conn.execute("SET maintenance_work_mem = '512MB'")
+    conn.execute("SET synchronous_commit = off")
+    indexes = _secondary_indexes(conn)
+    for name, _definition in indexes:
+        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    for table in LOADED_TABLES:
+        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(table)))
+    conn.commit()
+    mark = step("prepare", mark)
+
+    # --- Sources and tags
+    n_sources = max(20, scale // 50)
+    sources: list[tuple[str, str]] = []
+
+    def produce_sources(out: _Copier) -> None:
+        now = _ts(0)
+        for n in range(n_sources):
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {n}"
+            pk = _uuid(rng)
+            sources.append((pk, name))
+            kind = rng.choice(SOURCE_KINDS)
+            out.add(pk, name, kind, rng.choice(ROLES), "", "", "", 1, now, now)
+
+    report.rows["sources"] = _copy(
+        conn,
+        "claims_source",
+        [
+            "id",
+            "name",
+            "kind",
+            "role",
+            "country",
+            "url",
+            "notes",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+        produce_sources,
+    )
+    start_tag = conn.execute("SELECT COALESCE(MAX(id), 0) FROM claims_tag").fetchone()
+    first_tag = int(start_tag[0] if start_tag else 0) + 1
+    tag_names = ["ukraine", "russia", "nato", "energy", "elections", "health", "military"]
+    tag_names += [f"topic-{n}" for n in range(200)]
+    tag_names = [
+        name
+        for name in tag_names
+        if not conn.execute("SELECT 1 FROM claims_tag WHERE name = %s", [name]).fetchone()
+    ]
+    report.rows["tags"] = _copy(
+        conn,
+        "claims_tag",
+        ["id", "name"],
+        _rows([(first_tag + i, name) for i, name in enumerate(tag_names)]),
+    )
+    conn.execute(
+        "SELECT setval(pg_get_serial_sequence('claims_tag', 'id'),"
+        " (SELECT COALESCE(MAX(id), 1) FROM claims_tag))"
+    )
+    tag_ids = list(range(first_tag, first_tag + len(tag_names)))
+    tag_weights = _zipf_cum_weights(len(tag_ids))
+    mark = step("sources and tags", mark)
+
+    # --- Claims and statements, through staging tables
+    conn.execute("DROP TABLE IF EXISTS bench_stage_claim, bench_stage_statement")
+    conn.execute("CREATE UNLOGGED TABLE bench_stage_claim (LIKE claims_claim INCLUDING DEFAULTS)")
+    conn.execute(
+        "CREATE UNLOGGED TABLE bench_stage_statement (LIKE claims_statement INCLUDING DEFAULTS)"
+    )
+    langs = list(LANGUAGES)
+    lang_weights = list(itertools.accumulate(LANGUAGES.values()))
+    statuses = list(STATUS_WEIGHTS)
+    status_weights = list(itertools.accumulate(STATUS_WEIGHTS.values()))
+    claims: list[tuple[str, str, float, float, int]] = []  # id, status, created, updated, version
+
+    def produce_claims(out: _Copier) -> None:
+        for _ in range(scale):
+            pk = _uuid(rng)
+            lang = rng.choices(langs, cum_weights=lang_weights)[0]
+            status = rng.choices(statuses, cum_weights=status_weights)[0]
+            created = rng.random() * SPAN_SECONDS
+            updated = created + rng.random() * 30 * 24 * 3600
+            version = {"unverified": 1, "in_review": 2}.get(status, 3)
+            claims.append((pk, status, created, updated, version))
+            out.add(
+                pk,
+                text.sentence(lang) + " " + text.sentence(lang),
+                text.sentence(lang) if rng.random() < 0.5 else "",
+                rng.choice(sources)[0] if rng.random() < 0.9 else None,
+                _ts(created - 86400) if rng.random() < 0.8 else None,
+                lang,
+                rng.choice(user_ids) if rng.random() < 0.3 else None,
+                rng.choice(user_ids),
+                status,
+                version,
+                _ts(created),
+                _ts(updated),
+                None,
+            )
+
+    claim_columns = ["id", "text", "summary", "claimant_id", "first_seen_at", "language"]
+    claim_columns += ["assignee_id", "created_by_id", "status", "version", "created_at"]
+    claim_columns += ["updated_at", "search_vector"]
+    report.rows["claims"] = _copy(conn, "bench_stage_claim", claim_columns, produce_claims)
+    mark = step("claims (COPY to staging)", mark)
+
+    stances = ["supports", "counters", "context"]
+
+    def produce_statements(out: _Copier) -> None:
+        for pk, _status, created, _updated, _version in claims:
+            lang = rng.choices(langs, cum_weights=lang_weights)[0]
+            for n in range(rng.choice((1, 2, 3, 3, 4, 5))):
+                said = created + n * 3600
+                out.add(
+                    _uuid(rng),
+                    pk,
+                    rng.choice(sources)[0],
+                    text.sentence(lang),
+                    rng.choice(stances),
+                    _ts(said),
+                    "",
+                    rng.choice(user_ids),
+                    _ts(said),
+                )
+
+    statement_columns = ["id", "claim_id", "source_id", "quote", "stance", "said_at", "url"]
+    statement_columns += ["created_by_id", "created_at"]
+    report.rows["statements"] = _copy(
+        conn, "bench_stage_statement", statement_columns, produce_statements
+    )
+    conn.commit()
+    mark = step("statements (COPY to staging)", mark)
+
+    # Each claim is written once, with its search document, by ``workers`` connections.
+    insert_claims = f"""
+        INSERT INTO claims_claim ({", ".join(claim_columns)})
+        SELECT {", ".join(f"claim.{c}" for c in claim_columns[:-1])}, {_DOCUMENT_SQL}
+        FROM bench_stage_claim AS claim
+        LEFT JOIN (
+            SELECT st.claim_id,
+                   string_agg(st.quote, ' ' ORDER BY st.created_at, st.id) AS quotes,
+                   string_agg(DISTINCT src.name, ' ') AS source_names
+            FROM bench_stage_statement AS st
+            JOIN claims_source AS src ON src.id = st.source_id
+            WHERE abs(hashtext(st.claim_id::text)) %% %(workers)s = %(part)s
+            GROUP BY st.claim_id
+        ) AS parts ON parts.claim_id = claim.id
+        WHERE abs(hashtext(claim.id::text)) %% %(workers)s = %(part)s
+    """
+    errors: list[BaseException] = []
+
+    def insert_part(part: int) -> None:
+        try:
+            with psycopg.connect(conninfo) as worker:
+                worker.execute("SET synchronous_commit = off")
+                worker.execute("SET work_mem = '256MB'")
+                worker.execute(
+                    insert_claims,
+                    {"configs": json.dumps(SEARCH_CONFIGS), "workers": workers, "part": part},
+                )
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=insert_part, args=(p,)) for p in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    mark = step("claims with search documents (INSERT ... SELECT)", mark)
+    conn.execute(
+        f"INSERT INTO claims_statement ({', '.join(statement_columns)})"
+        f" SELECT {', '.join(statement_columns)} FROM bench_stage_statement"
+    )
+    conn.execute("DROP TABLE bench_stage_claim, bench_stage_statement")
+    conn.commit()
+    mark = step("statements (INSERT ... SELECT)", mark)
+
+    # --- Appearances, tags of claims, evidence, status history
+    evidence_of: dict[str, str] = {}
+
+    def produce_appearances(out: _Copier) -> None:
+        for pk, _status, created, _updated, _version in claims:
+            for n in range(rng.choice((1, 1, 2))):
+                out.add(
+                    _uuid(rng),
+                    pk,
+                    f"https://news.example.org/{pk[:8]}/{n}",
+                    rng.choice(OUTLETS),
+                    _ts(created - 3600 * n),
+                    "",
+                    _ts(created),
+                )
+
+    report.rows["appearances"] = _copy(
+        conn,
+        "claims_appearance",
+        ["id", "claim_id", "url", "outlet", "published_at", "quote", "created_at"],
+        produce_appearances,
+    )
+
+    def produce_claimtags(out: _Copier) -> None:
+        for pk, *_rest in claims:
+            count = rng.choice((0, 1, 1, 2, 3))
+            for tag in {*rng.choices(tag_ids, cum_weights=tag_weights, k=count)}:
+                out.add(pk, tag)
+
+    report.rows["claim_tags"] = _copy(
+        conn, "claims_claimtag", ["claim_id", "tag_id"], produce_claimtags
+    )
+
+    def produce_evidence(out: _Copier) -> None:
+        for pk, status, created, _updated, _version in claims:
+            count = rng.choice((0, 1, 1, 2))
+            if status in VERDICTS_NEEDING_EVIDENCE:
+                count = max(count, 1)
+            for n in range(count):
+                evidence_id = _uuid(rng)
+                if n == 0:
+                    evidence_of[pk] = evidence_id
+                out.add(
+                    evidence_id,
+                    pk,
+                    "web_page",
+                    rng.choice(("supports", "refutes", "inconclusive")),
+                    "Archived copy of the page.",
+                    f"https://archive.example.org/{evidence_id[:12]}",
+                    "",
+                    "",
+                    "",
+                    "",
+                    None,
+                    rng.choice(user_ids),
+                    _ts(created + 600),
+                    None,
+                    None,
+                    "",
+                )
+
+    evidence_columns = ["id", "claim_id", "kind", "stance", "description", "url", "file"]
+    evidence_columns += ["original_name", "content_type", "sha256", "size", "added_by_id"]
+    evidence_columns += ["added_at", "withdrawn_at", "withdrawn_by_id", "withdrawal_reason"]
+    report.rows["evidence"] = _copy(
+        conn, "verification_evidence", evidence_columns, produce_evidence
+    )
+    mark = step("appearances, tags, evidence", mark)
+
+    first = conn.execute("SELECT COALESCE(MAX(id), 0) FROM verification_statuschange").fetchone()
+    next_change = int(first[0] if first else 0) + 1
+    citations: list[tuple[int, str]] = []
+
+    def produce_changes(out: _Copier) -> None:
+        nonlocal next_change
+        for pk, status, created, updated, _version in claims:
+            if status == "unverified":
+                continue
+            steps = [("unverified", "in_review")]
+            if status != "in_review":
+                steps.append(("in_review", status))
+            for n, (from_status, to_status) in enumerate(steps):
+                at = created + (updated - created) * (n + 1) / len(steps)
+                out.add(
+                    next_change,
+                    pk,
+                    from_status,
+                    to_status,
+                    rng.choice(user_ids),
+                    "Reviewed the sources." if to_status != "in_review" else "Taking it.",
+                    "api",
+                    n + 2,
+                    _ts(at),
+                )
+                if to_status in VERDICTS_NEEDING_EVIDENCE:
+                    citations.append((next_change, evidence_of[pk]))
+                next_change += 1
+
+    report.rows["status_changes"] = _copy(
+        conn,
+        "verification_statuschange",
+        [
+            "id",
+            "claim_id",
+            "from_status",
+            "to_status",
+            "actor_id",
+            "reason",
+            "channel",
+            "claim_version",
+            "at",
+        ],
+        produce_changes,
+    )
+    conn.execute(
+        "SELECT setval(pg_get_serial_sequence('verification_statuschange', 'id'), %s)",
+        [max(next_change - 1, 1)],
+    )
+    report.rows["citations"] = _copy(
+        conn,
+        "verification_statuschangeevidence",
+        ["status_change_id", "evidence_id"],
+        _rows(citations),
+    )
+    conn.commit()
+    mark = step("status history", mark)
+
+    for table in LOADED_TABLES:
+        conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(sql.Identifier(table)))
+    conn.commit()
+    conn.autocommit = True
+    conn.execute("SET max_parallel_maintenance_workers = 2")
+    for _name, definition in indexes:
+        conn.execute(definition)  # pg_get_indexdef: built from the catalog, not input
+    mark = step("indexes", mark)
+    for table in LOADED_TABLES:
+        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
+    step("vacuum analyze", mark)
+    conn.close()
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def claim_ids_sample(conninfo: str, *, count: int, seed: int = 2) -> Iterator[str]:
+    """Ids of ``count`` claims spread over the table (for detail requests)."""
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            "SELECT id::text FROM claims_claim ORDER BY md5(id::text || %s) LIMIT %s",
+            [str(seed), count],
+        ).fetchall()
+    return (row[0] for row in rows)

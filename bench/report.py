@@ -1,0 +1,181 @@
+"""The Markdown report and the latency-against-scale chart, from bench/results/*.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+TARGETS = {
+    "list": "p50 within 2x of the floor; queries <= 4 and constant",
+    "detail": "p50 within 2x of the floor",
+    "search": "p95 < 50 ms at 1M claims",
+    "transition": ">= 300 transitions/s, no lost update",
+    "webhook": "commit-to-webhook p95 < 300 ms",
+}
+
+
+def _runs(results: Path) -> list[dict[str, Any]]:
+    runs = [json.loads(path.read_text()) for path in results.glob("scale-*.json")]
+    return sorted(runs, key=lambda run: run["scale"])
+
+
+def _verdict(name: str, row: dict[str, Any], scale: int) -> str:
+    if not row or row.get("p50_ms") is None:
+        return "not measured"
+    if name == "list":
+        sizes = row.get("queries_by_page_size", {})
+        constant = len(set(sizes.values())) <= 1
+        met = row["ratio_p50"] <= 2 and row["queries"] <= 4 and constant
+    elif name == "detail":
+        met = row["ratio_p50"] <= 2
+    elif name == "search":
+        if scale < 1_000_000:
+            return ("met" if row["p95_ms"] < 50 else "not met") + " (target is at 1M)"
+        met = row["p95_ms"] < 50
+    elif name == "transition":
+        met = row["per_s"] >= 300 and row["lost_updates"] == 0
+    else:
+        met = row["p95_ms"] < 300
+    return "met" if met else "NOT met"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _chart(runs: list[dict[str, Any]], path: Path) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scales = [run["scale"] for run in runs]
+    if not scales:
+        return False
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, style in (("list", "o"), ("detail", "s"), ("search", "^")):
+        points = [(r["scale"], r[name]) for r in runs if r.get(name)]
+        if not points:
+            continue
+        xs = [p[0] for p in points]
+        axes[0].plot(
+            xs, [p[1]["p50_ms"] for p in points], style, linestyle="-", label=f"{name} API p50"
+        )
+        axes[0].plot(
+            xs, [p[1]["floor_p50_ms"] for p in points], style, alpha=0.4, linestyle="--",
+            label=f"{name} floor p50",
+        )  # fmt: skip
+        axes[1].plot(
+            xs, [p[1]["p95_ms"] for p in points], style, linestyle="-", label=f"{name} API p95"
+        )
+    points = [(r["scale"], r["transition"]) for r in runs if r.get("transition")]
+    if points:
+        axes[1].plot(
+            [p[0] for p in points], [p[1]["p95_ms"] for p in points], "d-",
+            label="transition p95",
+        )  # fmt: skip
+    for axis, title in zip(axes, ("p50 latency: API and floor", "p95 latency"), strict=True):
+        axis.set_xscale("log")
+        axis.set_xlabel("claims in the database")
+        axis.set_ylabel("ms")
+        axis.set_title(title)
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
+
+
+def report_write(results: Path) -> Path:
+    runs = _runs(results)
+    latest = json.loads((results / "latest.json").read_text())
+    scale = latest["scale"]
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Latest run: **{scale:,} claims**, corpus loaded in {latest['load_seconds']} s "
+        f"({', '.join(f'{k} {v:,}' for k, v in latest['rows'].items())}); "
+        f"{latest['duration_s']} s per scenario, {latest['clients']} concurrent clients "
+        "(transitions: at least 8) from wrk over loopback, gunicorn "
+        "(bench/gunicorn.conf.py) serving config.wsgi with the production settings.",
+        "",
+        f"Machine: {latest['machine'].get('cpus')} CPUs "
+        f"({latest['machine'].get('cpu_model', '?')}), "
+        f"{latest['machine'].get('memory_gib', '?')} GiB; load average "
+        f"{latest['machine'].get('load_average_at_start')} at the start, "
+        f"{latest['machine'].get('load_average_at_end')} at the end. The load generator, "
+        "gunicorn and PostgreSQL share these CPUs, and other jobs ran on the machine: "
+        "figures are indicative, ratios to the floor more stable than absolute times.",
+        "",
+        "| scenario | req/s | p50 ms | p95 ms | p99 ms | SQL/request | floor p50 ms | "
+        "ratio p50 | target | verdict |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for name in ("list", "detail", "search", "transition", "webhook"):
+        row = latest.get(name) or {}
+        lines.append(
+            f"| {name} | {_fmt(row.get('per_s'))} | {_fmt(row.get('p50_ms'))} | "
+            f"{_fmt(row.get('p95_ms'))} | {_fmt(row.get('p99_ms'))} | "
+            f"{_fmt(row.get('queries'))} | {_fmt(row.get('floor_p50_ms'))} | "
+            f"{_fmt(row.get('ratio_p50'))} | {TARGETS[name]} | {_verdict(name, row, scale)} |"
+        )
+    transition = latest.get("transition")
+    if transition:
+        lines += [
+            "",
+            f"Transitions: {transition['clients']} clients on {transition['claims']} claims "
+            f"(neighbours share half their claims): {transition['accepted']} accepted, "
+            f"{transition['refused_stale_412']} refused as stale (412, then re-read), "
+            f"{transition['recorded']} recorded in the status history; "
+            f"**lost updates: {transition['lost_updates']}**. req/s counts accepted "
+            f"transitions; all requests (with the re-reads): {transition['requests_per_s']}/s.",
+        ]
+    if latest.get("list", {}).get("queries_by_page_size"):
+        sizes = latest["list"]["queries_by_page_size"]
+        lines += [
+            "",
+            "SQL queries per list request by page size: "
+            + ", ".join(f"{k}: {v}" for k, v in sizes.items())
+            + ".",
+        ]
+    webhook = latest.get("webhook") or {}
+    if webhook.get("note"):
+        lines += ["", f"Webhook: {webhook['note']}"]
+    lines += [
+        "",
+        "## Cost against scale",
+        "",
+        "![latency against scale](latency.png)",
+        "",
+        "| claims | load s | list p50 (floor) | detail p50 (floor) | search p50 / p95 | "
+        "transitions/s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in runs:
+
+        def pair(name: str, run: dict[str, Any] = run) -> str:
+            row = run.get(name)
+            if not row:
+                return "—"
+            return f"{row['p50_ms']} ({row['floor_p50_ms']})"
+
+        search = run.get("search")
+        searched = f"{search['p50_ms']} / {search['p95_ms']}" if search else "—"
+        transition = run.get("transition")
+        lines.append(
+            f"| {run['scale']:,} | {run['load_seconds']} | {pair('list')} | {pair('detail')} | "
+            f"{searched} | "
+            f"{transition['per_s'] if transition else '—'} |"
+        )
+    _chart(runs, results / "latency.png")
+    path = results / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+if __name__ == "__main__":
+    print(report_write(Path(__file__).resolve().parent / "results"))

@@ -1,0 +1,485 @@
+"""`make bench`: load a corpus, serve it with gunicorn, drive it with wrk, report.
+
+    python -m bench.run [--scale N] [--duration S] [--reload] [--only list,detail,...]
+
+Steps: a database of its own (``claimtracker_bench_<scale>``, on DATABASE_URL's server or
+the embedded PostgreSQL), reused when it already holds a complete corpus of that scale;
+migrate; load (bench/corpus.py); gunicorn (bench/gunicorn.conf.py) serving bench.wsgi (the
+project plus the floor); per scenario one wrk process over loopback; SQL query counts from
+probe requests; lost updates from the status history. Writes bench/results/scale-<N>.json,
+latest.json, report.md and latency.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+RESULTS = BASE_DIR / "bench" / "results"
+WRK_DIR = BASE_DIR / "bench" / "wrk"
+BIND = "127.0.0.1:8765"
+BASE_URL = f"http://{BIND}"
+CORPUS_VERSION = 1  # bump when bench/corpus.py changes what it loads
+BENCH_USERS = 8
+SEARCH_TERMS = {
+    "en": ["troops border", "sanctions", "vaccine election", "kremlin statement", "missile",
+           "satellite images", "gas pipeline", "refugees bridge", "ceasefire talks", "grain ports"],
+    "ru": ["войска", "санкции", "вакцина"],
+    "uk": ["кордон", "вибори"],
+    "fr": ["troupes frontière", "sanctions"],
+    "de": ["truppen grenze", "impfstoff"],
+}  # fmt: skip
+LIST_STATUSES = ["unverified", "in_review", "false", "misleading", "verified", "unproven"]
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", flush=True)
+
+
+# --- The database ---------------------------------------------------------------------------
+
+
+def server_url() -> str:
+    """A URL on the PostgreSQL server to use: DATABASE_URL's, or the embedded one."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url:
+        return url
+    from config import embedded
+
+    return embedded.postgres_url()
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def prepare_database(url: str, scale: int, reload: bool) -> tuple[str, dict[str, Any] | None]:
+    """The bench database's URL, and the stored load report if a complete corpus is there."""
+    import psycopg
+
+    name = f"claimtracker_bench_{scale}"
+    bench_url = with_database(url, name)
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and not reload:
+            with psycopg.connect(bench_url) as bench:
+                has_meta = bench.execute("SELECT to_regclass('bench_meta')").fetchone()
+                if has_meta and has_meta[0]:
+                    row = bench.execute("SELECT report FROM bench_meta").fetchone()
+                    if row and row[0].get("corpus_version") == CORPUS_VERSION:
+                        log(f"reusing database {name} (a complete corpus of {scale} claims)")
+                        return bench_url, row[0]
+        if exists:
+            log(f"dropping database {name}")
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return bench_url, None
+
+
+def django_env(bench_url: str) -> dict[str, str]:
+    """The production settings, on loopback: plain HTTP, pooled connections."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DATABASE_URL=bench_url,
+        SECRET_KEY="bench-only-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",
+        SECURE_HSTS_SECONDS="0",
+        DATABASE_POOL="true",
+        DATABASE_POOL_MIN="1",
+        DATABASE_POOL_MAX="4",
+        # The benchmark measures the API, not its rate limits.
+        API_THROTTLE_USER="100000000/second",
+        LOG_LEVEL="WARNING",
+        CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "memory://"),
+    )
+    return env
+
+
+def setup_django(bench_url: str) -> None:
+    os.environ.update(django_env(bench_url))
+    import django
+
+    django.setup()
+
+
+def create_users(count: int) -> tuple[list[int], str]:
+    """Reviewers for the corpus and the transitions, and one API token (a reviewer's)."""
+    from django.contrib.auth.models import Group, User
+
+    from api.services import api_token_create
+    from verification import roles
+
+    group = Group.objects.get(name=roles.REVIEWER)
+    users = []
+    for n in range(count):
+        user, _ = User.objects.get_or_create(username=f"bench-reviewer-{n}", defaults={})
+        user.groups.add(group)
+        users.append(user)
+    _, raw = api_token_create(actor=users[0], user=users[0], name="benchmark")
+    return [user.pk for user in users], raw
+
+
+# --- Serving and driving --------------------------------------------------------------------
+
+
+def start_gunicorn(bench_url: str) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "gunicorn", "bench.wsgi:application",
+        "-c", str(BASE_DIR / "bench" / "gunicorn.conf.py"), "--bind", BIND,
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=BASE_DIR, env=django_env(bench_url), start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{BASE_URL}/healthz", timeout=2) as response,  # noqa: S310
+        ):
+            if response.status == 200:
+                return process
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited; see its log above")
+        time.sleep(0.3)
+    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def fetch(path: str, token: str | None, count_queries: bool = False) -> tuple[int, dict, Any]:
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if count_queries:
+        headers["X-Bench-Queries"] = "1"
+    request = urllib.request.Request(BASE_URL + path, headers=headers)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return response.status, dict(response.headers), json.loads(response.read())
+
+
+def queries_of(path: str, token: str) -> int:
+    fetch(path, token, count_queries=True)  # warm: the token's last use is written once
+    _, headers, _ = fetch(path, token, count_queries=True)
+    return int(headers["X-Bench-Queries"])
+
+
+def wrk(script: str, paths_or_ids: list[str], args: list[str], duration: int, clients: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+        handle.write("\n".join(paths_or_ids) + "\n")
+        listing = handle.name
+    try:
+        command = [
+            "wrk", f"-t{clients}", f"-c{clients}", f"-d{duration}s", "--timeout", "10s",
+            "-s", str(WRK_DIR / script), BASE_URL, "--", args[0], listing, *args[1:],
+        ]  # fmt: skip
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    finally:
+        Path(listing).unlink()
+    match = re.search(r"^BENCH_JSON (\{.*\})$", output, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"wrk printed no summary:\n{output}")
+    raw = json.loads(match.group(1))
+    seconds = raw["duration_us"] / 1e6
+    return {
+        "per_s": round(raw["requests"] / seconds, 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p95_ms": round(raw["p95_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "requests": raw["requests"],
+        "errors": raw["errors"],
+        "non_2xx": raw["non_2xx"],
+        "seconds": round(seconds, 2),
+        **{k: raw[k] for k in ("ok", "stale", "other", "gets") if k in raw},
+    }
+
+
+def ensure_wrk() -> None:
+    if subprocess.run(["sh", "-c", "command -v wrk"], capture_output=True).returncode == 0:
+        return
+    log("wrk is not installed; installing Debian's package (apt-get install wrk)")
+    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False)
+    if subprocess.run(["sh", "-c", "command -v wrk"], capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
+
+
+# --- Scenarios ------------------------------------------------------------------------------
+
+
+def sample_ids(bench_url: str, count: int, where: str = "TRUE") -> list[str]:
+    import psycopg
+
+    with psycopg.connect(bench_url) as conn:
+        rows = conn.execute(
+            f"SELECT id::text FROM claims_claim WHERE {where} ORDER BY md5(id::text) LIMIT %s",
+            [count],
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def search_paths(prefix: str) -> list[str]:
+    from urllib.parse import urlencode
+
+    return [
+        f"{prefix}?{urlencode({'q': term, 'lang': lang})}"
+        for lang, terms in SEARCH_TERMS.items()
+        for term in terms
+    ]
+
+
+def read_scenarios(
+    bench_url: str, token: str, duration: int, clients: int, only: set[str]
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    ids = sample_ids(bench_url, 2000)
+    plans = {
+        "list": (
+            [f"/api/v1/claims/?status={s}" for s in LIST_STATUSES],
+            [f"/floor/claims/?status={s}" for s in LIST_STATUSES],
+        ),
+        "detail": (
+            [f"/api/v1/claims/{pk}/" for pk in ids],
+            [f"/floor/claims/{pk}/" for pk in ids],
+        ),
+        "search": (search_paths("/api/v1/claims/"), search_paths("/floor/claims/")),
+    }
+    for name, (api_paths, floor_paths) in plans.items():
+        if name not in only:
+            continue
+        log(f"{name}: floor for {duration}s")
+        floor_run = wrk("paths.lua", floor_paths, ["-"], duration, clients)
+        log(f"{name}: API for {duration}s")
+        api_run = wrk("paths.lua", api_paths, [token], duration, clients)
+        queries = queries_of(api_paths[0], token)
+        result = {
+            **api_run,
+            "queries": queries,
+            "floor_p50_ms": floor_run["p50_ms"],
+            "floor_p95_ms": floor_run["p95_ms"],
+            "floor_per_s": floor_run["per_s"],
+            "ratio_p50": round(api_run["p50_ms"] / floor_run["p50_ms"], 2),
+            "ratio_p95": round(api_run["p95_ms"] / floor_run["p95_ms"], 2),
+        }
+        if name == "list":
+            result["queries_by_page_size"] = {
+                size: queries_of(f"/api/v1/claims/?status=in_review&page_size={size}", token)
+                for size in (10, 50, 200)
+            }
+        results[name] = result
+        log(f"{name}: {json.dumps(result)}")
+    return results
+
+
+def transition_scenario(bench_url: str, token: str, duration: int, clients: int) -> dict:
+    """Clients race on overlapping claims; every accepted transition must be in the history."""
+    import psycopg
+
+    per_client = 8
+    count = max(per_client, clients * per_client // 2)
+    ids = sample_ids(bench_url, count, "status IN ('unverified', 'in_review')")
+    with psycopg.connect(bench_url) as conn:
+        mark = conn.execute("SELECT COALESCE(MAX(id), 0) FROM verification_statuschange")
+        first_row = mark.fetchone()
+    since = int(first_row[0]) if first_row else 0
+    log(f"transition: {clients} clients on {len(ids)} claims for {duration}s")
+    run = wrk("transitions.lua", ids, [token, str(per_client)], duration, clients)
+    with psycopg.connect(bench_url) as conn:
+        recorded = conn.execute(
+            "SELECT count(*) FROM verification_statuschange WHERE id > %s", [since]
+        ).fetchone()
+        # A lost update breaks the chain: a change from a status the claim no longer had,
+        # or a version that is not the one after the previous change.
+        broken = conn.execute(
+            """
+            SELECT count(*) FROM (
+                SELECT from_status, claim_version,
+                       lag(to_status) OVER w AS previous_status,
+                       lag(claim_version) OVER w AS previous_version
+                FROM verification_statuschange WHERE claim_id = ANY(%s::uuid[])
+                WINDOW w AS (PARTITION BY claim_id ORDER BY claim_version)
+            ) AS chain
+            WHERE previous_status IS NOT NULL
+              AND (from_status <> previous_status OR claim_version <> previous_version + 1)
+            """,
+            [ids],
+        ).fetchone()
+        versions = conn.execute(
+            """
+            SELECT count(*) FROM claims_claim c
+            WHERE c.id = ANY(%s::uuid[]) AND c.version <> 1 + (
+                SELECT count(*) FROM verification_statuschange s WHERE s.claim_id = c.id)
+            """,
+            [ids],
+        ).fetchone()
+    accepted = run["ok"]
+    recorded_count = int(recorded[0]) if recorded else 0
+    # Transitions still in flight when wrk stops are committed but never counted by a
+    # client: more recorded than accepted is expected (up to one per client); fewer is loss.
+    lost = max(0, accepted - recorded_count) + int(broken[0] if broken else 0)
+    lost += int(versions[0] if versions else 0)
+    result = {
+        **run,
+        "per_s": round(accepted / run["seconds"], 1),
+        "requests_per_s": run["per_s"],
+        "accepted": accepted,
+        "recorded": recorded_count,
+        "in_flight_at_stop": max(0, recorded_count - accepted),
+        "refused_stale_412": run["stale"],
+        "lost_updates": lost,
+        "clients": clients,
+        "claims": len(ids),
+        "queries": None,
+    }
+    log(f"transition: {json.dumps(result)}")
+    return result
+
+
+def webhook_scenario() -> dict[str, Any]:
+    """Commit-to-receipt latency of webhooks; needs the notifications app (issue 4)."""
+    if importlib.util.find_spec("notifications") is None:
+        return {
+            "available": False,
+            "note": "not available yet: the notifications app (issue 4) is not in this tree; "
+            "this step runs once it is (bench/run.py webhook_scenario).",
+            "p50_ms": None,
+            "p95_ms": None,
+            "per_s": None,
+        }
+    return {
+        "available": False,
+        "note": "the notifications app exists but its webhook scenario is not written yet "
+        "(bench/run.py webhook_scenario).",
+        "p50_ms": None,
+        "p95_ms": None,
+        "per_s": None,
+    }
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+    with contextlib.suppress(OSError):
+        meminfo = Path("/proc/meminfo").read_text()
+        match = re.search(r"MemTotal:\s+(\d+)", meminfo)
+        if match:
+            info["memory_gib"] = round(int(match.group(1)) / 1024 / 1024, 1)
+    with contextlib.suppress(OSError):
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        match = re.search(r"model name\s*:\s*(.+)", cpuinfo)
+        if match:
+            info["cpu_model"] = match.group(1).strip()
+    return info
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=int(os.environ.get("SCALE", 1_000_000)))
+    parser.add_argument("--duration", type=int, default=int(os.environ.get("DURATION", 15)))
+    parser.add_argument("--clients", type=int, default=int(os.environ.get("CLIENTS", 4)))
+    parser.add_argument("--reload", action="store_true", default=bool(os.environ.get("RELOAD")))
+    parser.add_argument(
+        "--only",
+        default=os.environ.get("ONLY", "list,detail,search,transition,webhook"),
+        help="comma-separated scenarios",
+    )
+    options = parser.parse_args()
+    only = set(options.only.split(","))
+    ensure_wrk()
+    machine = machine_info()
+    url = server_url()
+    bench_url, stored = prepare_database(url, options.scale, options.reload)
+    setup_django(bench_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    user_ids, token = create_users(BENCH_USERS)
+    reused = stored is not None
+    if stored is None:
+        from django.db import connections
+
+        from bench.corpus import corpus_load
+
+        connections.close_all()
+        log(f"loading {options.scale} claims")
+        report = corpus_load(bench_url, scale=options.scale, user_ids=user_ids, log=log)
+        stored = {
+            "corpus_version": CORPUS_VERSION,
+            "scale": options.scale,
+            "load_seconds": report.seconds,
+            "rows": report.rows,
+            "steps": report.steps,
+        }
+        import psycopg
+
+        with psycopg.connect(bench_url) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (report jsonb)")
+            conn.execute("DELETE FROM bench_meta")
+            conn.execute("INSERT INTO bench_meta VALUES (%s)", [json.dumps(stored)])
+        log(f"loaded in {report.seconds}s: {report.rows}")
+    from django.db import connections
+
+    connections.close_all()
+    results: dict[str, Any] = {
+        "scale": options.scale,
+        "load_seconds": stored["load_seconds"],
+        "load_reused": reused,
+        "rows": stored["rows"],
+        "load_steps": stored["steps"],
+        "duration_s": options.duration,
+        "clients": options.clients,
+        "machine": machine,
+    }
+    gunicorn = start_gunicorn(bench_url)
+    try:
+        results.update(read_scenarios(bench_url, token, options.duration, options.clients, only))
+        if "transition" in only:
+            results["transition"] = transition_scenario(
+                bench_url, token, options.duration, max(options.clients, 8)
+            )
+    finally:
+        stop_process(gunicorn)
+    results["webhook"] = webhook_scenario()
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"scale-{options.scale}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    from bench.report import report_write
+
+    report_write(RESULTS)
+    log(f"wrote {RESULTS / 'latest.json'} and {RESULTS / 'report.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

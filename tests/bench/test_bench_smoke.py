@@ -1,0 +1,57 @@
+"""The benchmark harness on a tiny corpus: the loader's rows and the floor's answers.
+
+Times are never asserted here; `make bench` measures them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from psycopg.conninfo import make_conninfo
+from rest_framework.test import APIClient
+
+from bench import floor
+from bench.corpus import corpus_load
+from claims.models import Claim, Statement
+from tests import factories
+from verification.models import StatusChange
+
+SCALE = 200
+
+
+def _conninfo() -> str:
+    params = connection.get_connection_params()
+    keys = ("dbname", "user", "password", "host", "port")
+    return make_conninfo(**{key: params[key] for key in keys if params.get(key)})
+
+
+def _floor(sql: str, params: dict[str, object]) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [str(row[0]) for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_corpus_loads_and_the_floor_returns_what_the_api_lists() -> None:
+    reviewer = factories.reviewer()
+    report = corpus_load(_conninfo(), scale=SCALE, user_ids=[reviewer.pk], log=lambda _: None)
+
+    assert Claim.objects.count() == SCALE == report.rows["claims"]
+    assert SCALE <= Statement.objects.count() == report.rows["statements"] <= 5 * SCALE
+    assert not Claim.objects.filter(search_vector__isnull=True).exists()
+    # The status history agrees with the statuses: one change per version after the first.
+    for claim in Claim.objects.exclude(status="unverified")[:20]:
+        changes = list(StatusChange.objects.filter(claim=claim).order_by("claim_version"))
+        assert changes[-1].to_status == claim.status
+        assert [c.claim_version for c in changes] == list(range(2, claim.version + 1))
+
+    client = APIClient()
+    client.force_authenticate(reviewer)
+    for status in ("unverified", "false"):
+        page = client.get("/api/v1/claims/", {"status": status}).json()["results"]
+        expected = _floor(floor.LIST_SQL, {"status": status, "limit": floor.PAGE_SIZE})
+        assert [claim["id"] for claim in page] == expected
+    page = client.get("/api/v1/claims/", {"q": "troops"}).json()["results"]
+    expected = _floor(floor.SEARCH_SQL, {"q": "troops", "config": "english", "limit": 50})
+    assert expected
+    assert [claim["id"] for claim in page] == expected
