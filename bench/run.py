@@ -472,6 +472,9 @@ def main() -> int:
     results["webhook"] = webhook_scenario()
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if not only & {"list", "detail", "search", "transition"}:
+        log("loaded only (no scenario run); results left as they were")
+        return 0
     (RESULTS / f"scale-{options.scale}.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     from bench.report import report_write
