@@ -157,6 +157,9 @@ def claim_create(
     claim.save()
     _tags_set(claim, tags)
     claim_search_refresh(claim_ids=[claim.pk])
+    from notifications.services import claim_created_record  # imports this module
+
+    claim_created_record(claim=claim, actor=user)
     return claim
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from claims.errors import TransitionNotAllowedError
 from claims.models import Claim, ClaimStatus
 from claims.services import Actor, check_version, claim_lock, claim_touch, require_perm
+from notifications.services import evidence_added_record, status_change_record
 from verification import workflow
 from verification.models import Channel, Evidence, StatusChange, StatusChangeEvidence
 from verification.signals import status_change_committed
@@ -49,6 +50,7 @@ def evidence_add(
     evidence.full_clean()
     evidence.save()
     claim_touch(claim=locked)
+    evidence_added_record(evidence=evidence, actor=user)
     return evidence
 
 
@@ -85,8 +87,8 @@ def claim_transition(
 
     Follows the workflow table; needs a reason, and cited evidence for the verdicts
     verified, false and misleading. ``version``, when given, is the one the reviewer saw:
-    a claim changed since is refused. Writes the StatusChange; after commit, sends
-    ``status_change_committed``.
+    a claim changed since is refused. Writes the StatusChange and its notifications
+    (outbox); after commit, sends ``status_change_committed``.
     """
     user = require_perm(actor, "claims.change_claim_status", "change the status of claims")
     locked = claim_lock(claim_id=claim.pk)
@@ -133,6 +135,8 @@ def claim_transition(
         StatusChangeEvidence.objects.bulk_create(
             [StatusChangeEvidence(status_change=change, evidence=item) for item in cited]
         )
+    # The outbox: the event and its deliveries commit or roll back with the change.
+    status_change_record(change=change, cited=cited)
     transaction.on_commit(
         lambda: status_change_committed.send(sender=StatusChange, status_change=change)
     )

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "claims",
     "verification",
     "api",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,7 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = embedded.broker_folders()
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
@@ -150,6 +152,35 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Notifications (notifications/) ---
+# A claim's creator and assignee get its notifications without subscribing.
+NOTIFY_AUTO_WATCH = env.bool("NOTIFY_AUTO_WATCH", default=True)
+# How often beat runs the sweeper that queues deliveries due or stuck.
+NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=10.0)
+# A delivery queued this long ago and still not picked up is queued again (lost message).
+NOTIFY_REQUEUE_AFTER_SECONDS = env.float("NOTIFY_REQUEUE_AFTER_SECONDS", default=60.0)
+# Loopback, private and link-local webhook targets, and plain http: development only.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Seconds to wait before each retry; one attempt more than there are entries, then dead.
+WEBHOOK_RETRY_SCHEDULE = env.list(
+    "WEBHOOK_RETRY_SCHEDULE",
+    cast=float,
+    default=[5, 60, 300, 1800, 7200, 21600, 43200, 86400],
+)
+WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.0)
+# An endpoint failing without a success for this long is disabled and its owner emailed.
+WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=120.0)
+# Key of the encryption of webhook secrets at rest; derived from SECRET_KEY when unset.
+WEBHOOK_ENCRYPTION_KEY = env("WEBHOOK_ENCRYPTION_KEY", default="")
+CELERY_BEAT_SCHEDULE = {
+    "notifications-deliveries-requeue": {
+        "task": "notifications.deliveries_requeue_task",
+        "schedule": NOTIFY_SWEEP_SECONDS,
+    },
+}
 
 # --- REST API ---
 API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=50)

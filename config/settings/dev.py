@@ -11,3 +11,6 @@ SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-prod
 if not base.DATABASE_URL:
     DATABASE_URL = embedded.postgres_url()
     DATABASES = {"default": database_config(DATABASE_URL)}
+
+# Webhooks to this machine (a local receiver) are allowed outside production.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)

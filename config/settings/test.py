@@ -9,7 +9,11 @@ SECRET_KEY = env("SECRET_KEY", default="test-only-insecure-key")
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / "test-media"
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if not env("EMAIL_URL", default=""):  # a worker started by a test may be given filemail://
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks queued by tests go to a queue of their own; the notification tests start workers on
+# one of their own (a development worker on the same broker never takes tests' work).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="claimtracker-tests")
 
 if not base.DATABASE_URL:
     DATABASE_URL = embedded.postgres_url()
@@ -17,3 +21,6 @@ if not base.DATABASE_URL:
 
 # Parallel test runs on one server need their own test databases.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_claimtracker")}
+
+# Webhooks to this machine (a local receiver) are allowed outside production.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)

@@ -1,0 +1,693 @@
+"""Notifications: the outbox of events and deliveries, subscriptions and webhook endpoints.
+
+The write services that change a claim call ``event_record`` inside their transaction: the
+event and one delivery row per recipient commit (or roll back) with the change itself. After
+commit a task is queued per delivery; ``deliveries_requeue`` (beat) queues again whatever is
+due or looks lost, so a broker outage or a killed worker delays a notification, never loses
+it. ``delivery_send`` claims its row atomically, so a duplicate task does nothing.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from claims.models import Claim, ClaimTag, Source, Tag
+from claims.services import Actor, require_perm
+from notifications import outbound
+from notifications.models import (
+    SUBSCRIBABLE_EVENT_TYPES,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryChannel,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Subscription,
+    SubscriptionTarget,
+    WebhookEndpoint,
+)
+from notifications.secrets import secret_decrypt, secret_encrypt, secret_generate, signature
+
+logger = logging.getLogger(__name__)
+
+VIEW_CLAIM = "claims.view_claim"
+# Event types that are also emailed to subscribers (the others go to webhooks only).
+EMAILED_TYPES = frozenset({EventType.CLAIM_STATUS_CHANGED})
+# An attempt longer than this (plus the timeout) is presumed dead with its worker.
+LEASE_MARGIN_SECONDS = 5.0
+SWEEP_BATCH = 500
+
+
+def _site_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def claim_summary(claim: Claim) -> dict[str, Any]:
+    return {
+        "id": str(claim.pk),
+        "text": claim.text,
+        "status": claim.status,
+        "url": _site_url(reverse("admin:claims_claim_change", args=[claim.pk])),
+        "api_url": _site_url(f"/api/v1/claims/{claim.pk}/"),
+    }
+
+
+def _actor_data(user: User | None) -> dict[str, Any] | None:
+    return {"id": user.pk, "username": user.username} if user else None
+
+
+def evidence_data(item: Any) -> dict[str, Any]:
+    return {
+        "id": str(item.pk),
+        "kind": item.kind,
+        "stance": item.stance,
+        "description": item.description,
+        "url": item.url,
+        "sha256": item.sha256 or None,
+    }
+
+
+# --- Recording events (inside the caller's transaction) ---------------------------------
+
+
+def _subscribers(claim: Claim) -> list[User]:
+    """Users who watch ``claim`` (explicitly or automatically) and may see claims."""
+    tag_ids = ClaimTag.objects.filter(claim=claim).values("tag_id")
+    watching = Q(
+        subscriptions__in=Subscription.objects.filter(
+            Q(target=SubscriptionTarget.ALL)
+            | Q(target=SubscriptionTarget.CLAIM, claim=claim)
+            | Q(target=SubscriptionTarget.TAG, tag__in=tag_ids)
+            | Q(target=SubscriptionTarget.SOURCE, source_id=claim.claimant_id)
+        )
+    )
+    if settings.NOTIFY_AUTO_WATCH:
+        auto = [pk for pk in (claim.created_by_id, claim.assignee_id) if pk]
+        if auto:
+            watching |= Q(pk__in=auto)
+    may_view = (
+        Q(is_superuser=True)
+        | Q(
+            user_permissions__codename="view_claim",
+            user_permissions__content_type__app_label="claims",
+        )
+        | Q(
+            groups__permissions__codename="view_claim",
+            groups__permissions__content_type__app_label="claims",
+        )
+    )
+    watchers = User.objects.filter(watching).values("pk")
+    return list(
+        User.objects.filter(pk__in=watchers, is_active=True)
+        .exclude(email="")
+        .filter(pk__in=User.objects.filter(may_view).values("pk"))
+        .order_by("pk")
+    )
+
+
+def event_record(
+    *,
+    type: str,
+    claim: Claim | None,
+    actor: User | None,
+    data: dict[str, Any],
+    endpoints: Sequence[WebhookEndpoint] | None = None,
+) -> Event:
+    """Record an event and its deliveries in the current transaction; queue them after commit.
+
+    Webhooks go to every active endpoint subscribed to ``type`` (or to ``endpoints`` when
+    given); email, for the types that are emailed, to every subscriber of the claim but the
+    actor, one email per user however many of their subscriptions match.
+    """
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    event = Event.objects.create(
+        id=event_id,
+        type=type,
+        claim=claim,
+        occurred_at=now,
+        payload={
+            "id": str(event_id),
+            "type": type,
+            "occurred_at": now.isoformat(),
+            "data": {**data, "actor": _actor_data(actor)},
+        },
+    )
+    if endpoints is None:
+        endpoints = list(
+            WebhookEndpoint.objects.filter(active=True, event_types__contains=[type]).order_by(
+                "created_at"
+            )
+        )
+    rows = [
+        Delivery(
+            event=event,
+            channel=DeliveryChannel.WEBHOOK,
+            endpoint=endpoint,
+            next_attempt_at=now,
+            queued_at=now,
+        )
+        for endpoint in endpoints
+    ]
+    if claim is not None and type in EMAILED_TYPES:
+        rows += [
+            Delivery(
+                event=event,
+                channel=DeliveryChannel.EMAIL,
+                user=user,
+                next_attempt_at=now,
+                queued_at=now,
+            )
+            for user in _subscribers(claim)
+            if actor is None or user.pk != actor.pk
+        ]
+    created = Delivery.objects.bulk_create(rows)
+    ids = [row.pk for row in created]
+    if ids:
+        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+    return event
+
+
+def status_change_record(*, change: Any, cited: Iterable[Any]) -> Event:
+    """The ``claim.status_changed`` event of a StatusChange (in its transaction)."""
+    claim = change.claim
+    return event_record(
+        type=EventType.CLAIM_STATUS_CHANGED,
+        claim=claim,
+        actor=change.actor,
+        data={
+            "claim": claim_summary(claim),
+            "from_status": change.from_status,
+            "to_status": change.to_status,
+            "reason": change.reason,
+            "evidence": [evidence_data(item) for item in cited],
+            "channel": change.channel,
+            "status_change_id": change.pk,
+            "version": change.claim_version,
+        },
+    )
+
+
+def claim_created_record(*, claim: Claim, actor: User) -> Event:
+    return event_record(
+        type=EventType.CLAIM_CREATED,
+        claim=claim,
+        actor=actor,
+        data={"claim": claim_summary(claim), "version": claim.version},
+    )
+
+
+def evidence_added_record(*, evidence: Any, actor: User) -> Event:
+    claim = evidence.claim
+    return event_record(
+        type=EventType.EVIDENCE_ADDED,
+        claim=claim,
+        actor=actor,
+        data={"claim": claim_summary(claim), "evidence": evidence_data(evidence)},
+    )
+
+
+# --- Queueing -----------------------------------------------------------------------------
+
+
+def deliveries_enqueue(*, delivery_ids: Sequence[int]) -> int:
+    """Queue a send task per delivery. A broker that is down is logged, not raised: the
+    rows are marked unqueued and the sweeper queues them when it is back."""
+    from notifications.tasks import delivery_send_task
+
+    failed: list[int] = []
+    for position, delivery_id in enumerate(delivery_ids):
+        try:
+            delivery_send_task.apply_async(
+                args=(delivery_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE, retry=False
+            )
+        except Exception:
+            logger.warning("Could not queue delivery %s; the sweeper will.", delivery_id)
+            failed = list(delivery_ids[position:])
+            break
+    if failed:
+        Delivery.objects.filter(pk__in=failed, status=DeliveryStatus.PENDING).update(queued_at=None)
+    return len(delivery_ids) - len(failed)
+
+
+def deliveries_requeue() -> int:
+    """Queue every delivery that is due and neither held by a worker nor freshly queued.
+
+    Covers retries whose time has come, tasks the broker never got (it was down), and
+    tasks lost with a killed worker (its lease ran out).
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+                UPDATE notifications_delivery SET queued_at = now()
+                WHERE id IN (
+                    SELECT id FROM notifications_delivery
+                    WHERE status = 'pending' AND next_attempt_at <= now()
+                      AND (locked_until IS NULL OR locked_until < now())
+                      AND (queued_at IS NULL OR queued_at < next_attempt_at
+                           OR queued_at < now() - make_interval(secs => %s))
+                    ORDER BY next_attempt_at
+                    LIMIT %s
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id
+                """,
+            [settings.NOTIFY_REQUEUE_AFTER_SECONDS, SWEEP_BATCH],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if ids:
+        deliveries_enqueue(delivery_ids=ids)
+    return len(ids)
+
+
+# --- Sending ------------------------------------------------------------------------------
+
+
+def _claim(delivery_id: int) -> Delivery | None:
+    """Take the delivery for this worker, if it is due and nobody holds it."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + LEASE_MARGIN_SECONDS)
+    taken = (
+        Delivery.objects.filter(
+            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        )
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(locked_until=now + lease, attempt_count=F("attempt_count") + 1)
+    )
+    if not taken:
+        return None
+    return Delivery.objects.select_related("event", "endpoint", "user").get(pk=delivery_id)
+
+
+def backoff_seconds(attempt: int) -> float | None:
+    """Seconds before the retry after attempt number ``attempt`` (None: no more retries)."""
+    schedule = settings.WEBHOOK_RETRY_SCHEDULE
+    if attempt > len(schedule):
+        return None
+    base = float(schedule[attempt - 1])
+    return base * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not a secret)
+
+
+def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date), capped at a day."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = (when - now).total_seconds()
+    return max(0.0, min(seconds, 86400.0))
+
+
+def webhook_headers(*, endpoint: WebhookEndpoint, event: Event, body: bytes) -> dict[str, str]:
+    timestamp = int(timezone.now().timestamp())
+    msg_id = str(event.pk)
+    secrets = [secret_decrypt(endpoint.secret_encrypted)]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_encrypted and expires and expires > timezone.now():
+        secrets.append(secret_decrypt(endpoint.previous_secret_encrypted))
+    return {
+        "content-type": "application/json",
+        "user-agent": "claimtracker-webhooks/1",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(
+            signature(secret=secret, msg_id=msg_id, timestamp=timestamp, body=body)
+            for secret in secrets
+        ),
+    }
+
+
+def event_body(event: Event) -> bytes:
+    return json.dumps(event.payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _email_send(delivery: Delivery) -> None:
+    user = delivery.user
+    if user is None:
+        raise ValueError("An email delivery without a user.")
+    payload = delivery.event.payload
+    context = {"user": user, "event": payload, "data": payload["data"]}
+    data = payload["data"]
+    subject = (
+        f"[Claim tracker] {data['from_status']} → {data['to_status']}: "
+        + (data["claim"]["text"][:80])
+    )
+    message = EmailMultiAlternatives(
+        subject=subject.replace("\n", " "),
+        body=render_to_string("notifications/email/status_changed.txt", context),
+        to=[user.email],
+        headers={"X-Claimtracker-Event-Id": str(delivery.event_id)},
+    )
+    message.attach_alternative(
+        render_to_string("notifications/email/status_changed.html", context), "text/html"
+    )
+    message.send()
+
+
+def delivery_send(*, delivery_id: int) -> str:
+    """Send one delivery if it is due and free; record the attempt and what comes next.
+
+    Returns what happened (for logs): skipped, succeeded, retry or dead.
+    """
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return "skipped"
+    started = timezone.now()
+    status_code: int | None = None
+    error = ""
+    body_text = ""
+    duration_ms = 0
+    retry_after: float | None = None
+    gone = False
+    if delivery.channel == DeliveryChannel.EMAIL:
+        try:
+            _email_send(delivery)
+            ok = True
+        except Exception as failure:
+            ok = False
+            error = f"{type(failure).__name__}: {failure}"
+    else:
+        endpoint = delivery.endpoint
+        if endpoint is None or not endpoint.active:
+            return _delivery_finish(
+                delivery,
+                ok=False,
+                final=True,
+                attempt=None,
+                error="The endpoint is disabled; enable it and replay the delivery.",
+            )
+        body = event_body(delivery.event)
+        try:
+            reply = outbound.post(
+                endpoint.url,
+                body=body,
+                headers=webhook_headers(endpoint=endpoint, event=delivery.event, body=body),
+            )
+            status_code = reply.status
+            duration_ms = reply.duration_ms
+            body_text = reply.body.decode("utf-8", "replace")
+            ok = 200 <= reply.status < 300
+            if not ok:
+                error = f"HTTP {reply.status}"
+            if reply.status in (429, 503):
+                retry_after = retry_after_seconds(reply.headers.get("retry-after"), now=started)
+            gone = reply.status == 410
+        except Exception as failure:
+            ok = False
+            error = f"{type(failure).__name__}: {failure}"
+            duration_ms = int((timezone.now() - started).total_seconds() * 1000)
+    attempt = DeliveryAttempt(
+        delivery=delivery,
+        at=started,
+        status_code=status_code,
+        duration_ms=duration_ms,
+        error=error[:2000],
+        response_body=body_text,
+    )
+    return _delivery_finish(
+        delivery, ok=ok, final=gone, attempt=attempt, error=error, retry_after=retry_after
+    )
+
+
+@transaction.atomic
+def _delivery_finish(
+    delivery: Delivery,
+    *,
+    ok: bool,
+    final: bool,
+    attempt: DeliveryAttempt | None,
+    error: str,
+    retry_after: float | None = None,
+) -> str:
+    locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    now = timezone.now()
+    if attempt is not None:
+        attempt.number = DeliveryAttempt.objects.filter(delivery=locked).count() + 1
+        attempt.save()
+    locked.locked_until = None
+    endpoint = delivery.endpoint
+    if ok:
+        locked.status = DeliveryStatus.SUCCEEDED
+        locked.delivered_at = now
+        locked.last_error = ""
+        outcome = "succeeded"
+        if endpoint is not None and endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+    else:
+        locked.last_error = error[:2000]
+        wait = None if final else backoff_seconds(locked.attempt_count)
+        if wait is not None and retry_after is not None:
+            wait = retry_after
+        if wait is None:
+            locked.status = DeliveryStatus.DEAD
+            outcome = "dead"
+        else:
+            locked.next_attempt_at = now + timedelta(seconds=wait)
+            outcome = "retry"
+        if endpoint is not None and attempt is not None:
+            _endpoint_failed(endpoint, gone=final and attempt.status_code == 410, now=now)
+    locked.save(
+        update_fields=[
+            "status",
+            "delivered_at",
+            "last_error",
+            "next_attempt_at",
+            "locked_until",
+        ]
+    )
+    logger.info("Delivery %s: %s", locked.pk, outcome)
+    return outcome
+
+
+def _endpoint_failed(endpoint: WebhookEndpoint, *, gone: bool, now: datetime) -> None:
+    locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if locked.failing_since is None:
+        locked.failing_since = now
+    reason = ""
+    if gone:
+        reason = "The endpoint answered 410 Gone."
+    elif locked.failing_since <= now - timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS):
+        reason = f"Every delivery failed for {settings.WEBHOOK_DISABLE_AFTER_HOURS:g} hours."
+    if reason and locked.active:
+        locked.active = False
+        locked.disabled_reason = reason
+        owner = locked.owner
+        url = _site_url(reverse("admin:notifications_webhookendpoint_change", args=[locked.pk]))
+        if owner.email:
+            transaction.on_commit(
+                lambda: EmailMultiAlternatives(
+                    subject=f"[Claim tracker] Webhook endpoint disabled: {locked}",
+                    body=(
+                        f"Your webhook endpoint {locked.url} was disabled. {reason}\n\n"
+                        f"Fix the receiver, enable the endpoint again and replay what "
+                        f"failed: {url}\n"
+                    ),
+                    to=[owner.email],
+                ).send(fail_silently=True)
+            )
+    locked.save(update_fields=["failing_since", "active", "disabled_reason", "updated_at"])
+
+
+# --- Replays and tests --------------------------------------------------------------------
+
+
+def _may_manage(actor: Actor, endpoint: WebhookEndpoint) -> User:
+    user = require_perm(actor, "notifications.change_webhookendpoint", "manage webhooks")
+    if endpoint.owner_id != user.pk and not user.is_superuser:
+        raise PermissionDenied("This webhook endpoint belongs to someone else.")
+    return user
+
+
+@transaction.atomic
+def delivery_replay(*, actor: Actor, delivery: Delivery) -> Delivery:
+    """Send a delivery again (same event id) from now on, with a fresh retry schedule."""
+    locked = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("endpoint")
+        .get(pk=delivery.pk)
+    )
+    if locked.endpoint is not None:
+        _may_manage(actor, locked.endpoint)
+    else:
+        require_perm(actor, "notifications.change_delivery", "replay deliveries")
+    if locked.status == DeliveryStatus.PENDING:
+        raise ValidationError("This delivery is still pending; it will be sent without a replay.")
+    now = timezone.now()
+    locked.status = DeliveryStatus.PENDING
+    locked.attempt_count = 0
+    locked.next_attempt_at = now
+    locked.queued_at = now
+    locked.locked_until = None
+    locked.delivered_at = None
+    locked.save()
+    transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=[locked.pk]))
+    return locked
+
+
+@transaction.atomic
+def webhook_test_send(*, actor: Actor, endpoint: WebhookEndpoint) -> Event:
+    """Send a ``webhook.test`` event to one endpoint."""
+    user = _may_manage(actor, endpoint)
+    return event_record(
+        type=EventType.WEBHOOK_TEST,
+        claim=None,
+        actor=user,
+        data={"endpoint_id": str(endpoint.pk), "message": "A test event from the claim tracker."},
+        endpoints=[endpoint],
+    )
+
+
+# --- Webhook endpoints --------------------------------------------------------------------
+
+
+def _endpoint_validate(*, url: str, event_types: Sequence[str]) -> None:
+    try:
+        outbound.url_check(url)
+    except outbound.UnsafeURLError as error:
+        raise ValidationError({"url": str(error)}) from error
+    unknown = sorted(set(event_types) - set(SUBSCRIBABLE_EVENT_TYPES))
+    if unknown or not event_types:
+        raise ValidationError(
+            {
+                "event_types": "Choose one or more of: "
+                + ", ".join(SUBSCRIBABLE_EVENT_TYPES)
+                + (f" (not {', '.join(unknown)})." if unknown else ".")
+            }
+        )
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *,
+    actor: Actor,
+    url: str,
+    event_types: Sequence[str],
+    description: str = "",
+    active: bool = True,
+) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint; returns it and its secret (shown this once)."""
+    user = require_perm(actor, "notifications.add_webhookendpoint", "add webhooks")
+    _endpoint_validate(url=url, event_types=event_types)
+    secret = secret_generate()
+    endpoint = WebhookEndpoint(
+        owner=user,
+        url=url,
+        description=description,
+        event_types=sorted(set(event_types)),
+        active=active,
+        secret_encrypted=secret_encrypt(secret),
+    )
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint, secret
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *, actor: Actor, endpoint: WebhookEndpoint, data: dict[str, Any]
+) -> WebhookEndpoint:
+    """Change an endpoint's url, description, event types or active flag."""
+    _may_manage(actor, endpoint)
+    locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    unknown = set(data) - {"url", "description", "event_types", "active"}
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in unknown})
+    for name, value in data.items():
+        setattr(locked, name, sorted(set(value)) if name == "event_types" else value)
+    _endpoint_validate(url=locked.url, event_types=locked.event_types)
+    if data.get("active"):
+        locked.disabled_reason = ""
+        locked.failing_since = None
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def webhook_secret_rotate(
+    *, actor: Actor, endpoint: WebhookEndpoint
+) -> tuple[WebhookEndpoint, str]:
+    """A new secret (returned once); the old one keeps signing for the grace period."""
+    _may_manage(actor, endpoint)
+    locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    secret = secret_generate()
+    locked.previous_secret_encrypted = locked.secret_encrypted
+    locked.previous_secret_expires_at = timezone.now() + timedelta(
+        hours=settings.WEBHOOK_SECRET_GRACE_HOURS
+    )
+    locked.secret_encrypted = secret_encrypt(secret)
+    locked.save()
+    return locked, secret
+
+
+# --- Subscriptions ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    actor: Actor,
+    target: str,
+    claim: Claim | None = None,
+    tag: Tag | None = None,
+    source: Source | None = None,
+) -> Subscription:
+    """Watch a claim, a tag, a source or every claim (idempotent: returns the existing one)."""
+    user = require_perm(actor, VIEW_CLAIM, "watch claims")
+    subject = {"claim": claim, "tag": tag, "source": source}
+    given = {name for name, value in subject.items() if value is not None}
+    if target not in SubscriptionTarget.values:
+        raise ValidationError({"target": f"Use one of: {', '.join(SubscriptionTarget.values)}."})
+    expected = set() if target == SubscriptionTarget.ALL else {target}
+    if given != expected:
+        what = "nothing else" if not expected else f"the {target} only"
+        raise ValidationError({target if expected else "target": f"Give {what}."})
+    existing = Subscription.objects.filter(user=user, target=target, **subject).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return Subscription.objects.create(user=user, target=target, **subject)
+    except IntegrityError:  # created meanwhile by a concurrent request
+        return Subscription.objects.get(user=user, target=target, **subject)
+
+
+@transaction.atomic
+def subscription_delete(*, actor: Actor, subscription: Subscription) -> None:
+    user = require_perm(actor, VIEW_CLAIM, "watch claims")
+    if subscription.user_id != user.pk:
+        raise PermissionDenied("This subscription belongs to someone else.")
+    subscription.delete()
+
+
+def claim_watch(*, actor: Actor, claim: Claim) -> Subscription:
+    return subscription_create(actor=actor, target=SubscriptionTarget.CLAIM, claim=claim)
+
+
+@transaction.atomic
+def claim_unwatch(*, actor: Actor, claim: Claim) -> None:
+    user = require_perm(actor, VIEW_CLAIM, "watch claims")
+    Subscription.objects.filter(user=user, target=SubscriptionTarget.CLAIM, claim=claim).delete()

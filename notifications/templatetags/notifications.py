@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+
+from notifications.models import Subscription, SubscriptionTarget
+
+register = template.Library()
+
+
+@register.inclusion_tag("notifications/watch_button.html", takes_context=True)
+def watch_button(context: dict[str, Any], claim: Any) -> dict[str, Any]:
+    """The Watch/Unwatch button of a claim page, for the signed-in user."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if claim is None or not getattr(claim, "pk", None) or user is None:
+        return {"show": False}
+    watching = Subscription.objects.filter(
+        user_id=user.pk, target=SubscriptionTarget.CLAIM, claim_id=claim.pk
+    ).exists()
+    return {
+        "show": user.has_perm("claims.view_claim"),
+        "watching": watching,
+        "url": reverse("admin:notifications_claim_watch", args=[claim.pk]),
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,79 @@
+"""The API and admin of notifications."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from notifications.models import Delivery, DeliveryStatus, EventType, Subscription
+from tests import factories as f
+from tests.api.conftest import api  # noqa: F401 (fixture)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notifications.urls")]
+
+
+def webhook_manager():
+    user = f.editor()
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="notifications", codename__endswith="webhookendpoint"
+        )
+    )
+    return user
+
+
+def test_subscriptions_api(api):  # noqa: F811
+    user = f.viewer()
+    claim = f.claim()
+    client = api(user)
+    created = client.post("/api/v1/subscriptions/", {"target": "claim", "claim": str(claim.pk)})
+    assert created.status_code == 201, created.data
+    again = client.post("/api/v1/subscriptions/", {"target": "claim", "claim": str(claim.pk)})
+    assert again.data["id"] == created.data["id"]
+    listed = client.get("/api/v1/subscriptions/")
+    assert [item["claim"] for item in listed.data["results"]] == [claim.pk]
+    bad = client.post("/api/v1/subscriptions/", {"target": "tag"})
+    assert bad.status_code == 400
+    other = api(f.viewer()).get("/api/v1/subscriptions/")
+    assert other.data["results"] == []
+    assert client.delete(f"/api/v1/subscriptions/{created.data['id']}/").status_code == 204
+    assert not Subscription.objects.exists()
+
+
+def test_webhooks_api_flow(api):  # noqa: F811
+    client = api(webhook_manager())
+    created = client.post(
+        "/api/v1/webhooks/",
+        {"url": "http://127.0.0.1:9/h", "event_types": ["claim.status_changed"]},
+    )
+    assert created.status_code == 201, created.data
+    assert created.data["secret"].startswith("whsec_")
+    hook = f"/api/v1/webhooks/{created.data['id']}/"
+    assert "secret" not in client.get(hook).data
+    rotated = client.post(f"{hook}rotate-secret/")
+    assert rotated.data["secret"] != created.data["secret"]
+    assert client.patch(hook, {"description": "CMS"}).data["description"] == "CMS"
+    assert client.post(f"{hook}test/").status_code == 202
+    deliveries = client.get(f"{hook}deliveries/").data["results"]
+    assert [d["event_type"] for d in deliveries] == [EventType.WEBHOOK_TEST]
+    redeliver = f"{hook}deliveries/{deliveries[0]['id']}/redeliver/"
+    assert client.post(redeliver).status_code == 400  # still pending
+    Delivery.objects.update(status=DeliveryStatus.DEAD)
+    assert client.post(redeliver).data["status"] == DeliveryStatus.PENDING
+    bad = client.post("/api/v1/webhooks/", {"url": "http://127.0.0.1/", "event_types": ["x"]})
+    assert bad.status_code == 400
+    assert api(f.viewer()).get("/api/v1/webhooks/").status_code == 403
+
+
+def test_watch_button_on_the_claim_page(client):
+    user = f.editor()
+    claim = f.claim()
+    client.force_login(user)
+    page = client.get(f"/admin/claims/claim/{claim.pk}/change/")
+    assert b'class="watch-button"' in page.content and b">Watch<" in page.content
+    client.post(f"/admin/notifications/subscription/claim/{claim.pk}/watch/", {"watch": "1"})
+    assert Subscription.objects.filter(user=user, claim=claim).exists()
+    assert b">Unwatch<" in client.get(f"/admin/claims/claim/{claim.pk}/change/").content
+    assert client.get("/admin/notifications/subscription/").status_code == 200
+    client.post(f"/admin/notifications/subscription/claim/{claim.pk}/watch/", {"watch": "0"})
+    assert not Subscription.objects.exists()
