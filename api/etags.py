@@ -21,15 +21,19 @@ def etag(obj: Versioned) -> str:
     return f'"v{obj.version}"'
 
 
-def version_from_if_match(request: Request) -> int:
-    """The version the client saw, from If-Match; 428 without it, 412 if it is not ours."""
+def version_from_if_match(request: Request, current: Versioned) -> int:
+    """The version the client saw, from If-Match; 428 without it, 412 if it is not ours.
+
+    The 412 carries ``current``'s ETag, as the one for a stale version does.
+    """
     header = request.headers.get("If-Match", "").strip()
     if not header:
         raise PreconditionRequired()
     match = _ETAG.match(header)
     if match is None:
         raise PreconditionFailed(
-            f'If-Match must be one ETag this API gave you, like "v3"; got {header[:40]!r}.'
+            f'If-Match must be one ETag this API gave you, like "v3"; got {header[:40]!r}.',
+            current_etag=etag(current),
         )
     return int(match.group(1))
 

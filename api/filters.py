@@ -1,13 +1,33 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 from rest_framework import filters, serializers
 from rest_framework.request import Request
 
 from claims.models import Claim, ClaimStatus, Source, SourceKind, Statement, StatementStance
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, in UTC: PostgreSQL refuses offsets beyond 15:59, Python not."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as error:
+            raise ValidationError("This date and time is out of range.", code="invalid") from error
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class ClaimFilter(django_filters.FilterSet):
@@ -21,9 +41,9 @@ class ClaimFilter(django_filters.FilterSet):
     claimant = django_filters.UUIDFilter(field_name="claimant_id", help_text="A source id.")
     tag = django_filters.CharFilter(method="filter_tag", help_text="A tag name.")
     assignee = django_filters.CharFilter(field_name="assignee__username", help_text="A username.")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(
         method="filter_q",
         max_length=500,
@@ -70,7 +90,19 @@ class StatementFilter(django_filters.FilterSet):
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
-    """Like DRF's, but an unknown ordering is a 400 rather than silently ignored."""
+    """Like DRF's, but an unknown ordering is a 400 rather than silently ignored.
+
+    A view's ``ordering_annotations`` orders a field by an expression instead (cursor pages
+    take their position from the first field, which must not be null).
+    """
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        annotations = getattr(view, "ordering_annotations", {})
+        if annotations:
+            queryset = queryset.annotate(
+                **{_sort_key(name): expression for name, expression in annotations.items()}
+            )
+        return super().filter_queryset(request, queryset, view)
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
         params = request.query_params.get(self.ordering_param)
@@ -87,7 +119,27 @@ class StrictOrderingFilter(filters.OrderingFilter):
                         "(prefix - for descending)."
                     ]}
                 )  # fmt: skip
-            return [*fields, "-id"]
+            annotated = getattr(view, "ordering_annotations", {})
+            return [*(_ordering_key(field, annotated) for field in fields), "-id"]
         if request.query_params.get("q", "").strip():
             return ["-rank", "-id"]  # search results by relevance
         return self.get_default_ordering(view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        default = ",".join(getattr(view, "ordering", None) or ["-id"])
+        parameters[0]["description"] = (
+            f"Order by {', '.join(view.ordering_fields)}; several separated by commas, each "
+            f"prefixed with - for descending. Default {default}, or relevance with q."
+        )
+        return parameters
+
+
+def _sort_key(name: str) -> str:
+    return f"{name}_sort_key"
+
+
+def _ordering_key(field: str, annotated: dict[str, Any]) -> str:
+    """``-first_seen_at`` as ``-first_seen_at_sort_key`` when that field is annotated."""
+    name = field.lstrip("-")
+    return field.removesuffix(name) + _sort_key(name) if name in annotated else field

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -13,20 +14,23 @@ class RolePermissions(BasePermission):
     """The model permissions of the user's role, per method, as the view declares them.
 
     A view sets ``required_perms = {"GET": [...], "POST": [...]}``; a method it does not list
-    is refused. Anonymous users may read views with ``public_read`` when the setting
-    ``API_PUBLIC_VERDICTS`` is on (the view then shows only claims with a verdict).
+    is not allowed (405, once the user is known). Anonymous users may read views with
+    ``public_read`` when the setting ``API_PUBLIC_VERDICTS`` is on (the view then shows only
+    claims with a verdict).
     """
 
     def has_permission(self, request: Request, view: Any) -> bool:
         method = "GET" if request.method in READ_METHODS else request.method
         perms = getattr(view, "required_perms", {}).get(method)
-        if perms is None:
-            return False
         user = request.user
         if not user or not user.is_authenticated:
             return (
-                method == "GET"
+                perms is not None
+                and method == "GET"
                 and getattr(view, "public_read", False)
                 and settings.API_PUBLIC_VERDICTS
             )
+        if perms is None:
+            # What the resource does not do is a 405 for everyone, not a 403 of their role.
+            raise exceptions.MethodNotAllowed(request.method or "")
         return bool(user.has_perms(perms))

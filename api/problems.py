@@ -10,9 +10,12 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -38,6 +41,12 @@ class PreconditionFailed(exceptions.APIException):
     def __init__(self, detail: str | None = None, *, current_etag: str | None = None) -> None:
         super().__init__(detail)
         self.current_etag = current_etag
+
+
+class ContentTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "content_too_large"
 
 
 class Conflict(exceptions.APIException):
@@ -101,6 +110,11 @@ def _convert(exc: Exception) -> Exception:
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, RequestDataTooBig):  # Django would answer with an HTML 400 page
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return ContentTooLarge(
+            f"The request body is larger than {limit}; send files as multipart uploads."
+        )
     return exc
 
 

@@ -54,8 +54,11 @@ PROBLEM_DESCRIPTIONS = {
     401: "No credentials, or a wrong, expired or revoked token.",
     403: "Your role does not allow this.",
     404: "No such resource.",
+    406: "Accept or ?format= asks for something other than JSON.",
     409: "The workflow does not allow this transition; `allowed_transitions` lists those that are.",
     412: "If-Match is not the current version; the response's ETag header is the current one.",
+    413: "The body is too large (files go in multipart uploads, up to their own limit).",
+    415: "The body is not in a media type this operation accepts.",
     428: "If-Match is required.",
     429: "Too many requests; see Retry-After.",
 }
@@ -65,10 +68,12 @@ class AutoSchema(SpectacularAutoSchema):
     """Adds the problem-details error responses every operation can give."""
 
     def _problem_statuses(self) -> set[int]:
-        statuses = {401, 403, 429}
+        statuses = {401, 403, 406, 429}
         method = self.method.upper()
-        if method in ("POST", "PUT", "PATCH") or self._get_filter_parameters():
-            statuses.add(400)
+        if method in ("POST", "PUT", "PATCH"):
+            statuses |= {400, 413, 415}
+        if self._get_filter_parameters() or self._get_pagination_parameters():
+            statuses.add(400)  # an unknown filter value, ordering or cursor
         if "{" in self.path:
             statuses.add(404)
         statuses |= set(getattr(self.view, "problem_statuses", {}).get(method, ()))
@@ -237,14 +242,15 @@ def evidence_withdraw(view: Any) -> Any:
 
 
 def evidence_download(view: Any) -> Any:
+    from verification.uploads import ALLOWED_TYPES
+
+    # Served with the type detected from its bytes at upload (one of those accepted).
+    file = OpenApiResponse(OpenApiTypes.BINARY, description="The file, as an attachment.")
+    media_types = ["application/octet-stream", *sorted(ALLOWED_TYPES)]
     return extend_schema_view(
         get=extend_schema(
             summary="Download an evidence file",
-            responses={
-                (200, "application/octet-stream"): OpenApiResponse(
-                    OpenApiTypes.BINARY, description="The file, as an attachment."
-                )
-            },
+            responses={(200, media_type): file for media_type in media_types},
         )
     )(view)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -116,6 +116,13 @@ class ClaimInputSerializer(serializers.Serializer[Any]):
         child=serializers.CharField(max_length=50), required=False, max_length=50
     )
     assignee = UsernameField(required=False, allow_null=True)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.initial_data, Mapping) and "status" in self.initial_data:
+            raise serializers.ValidationError(
+                {"status": ["The status changes only with POST to the claim's transitions/."]}
+            )
+        return data
 
 
 class ReviewRatingSerializer(serializers.Serializer[Any]):
@@ -248,6 +255,7 @@ class AppearanceSerializer(serializers.ModelSerializer[Appearance]):
 class StatementSerializer(serializers.ModelSerializer[Statement]):
     source = SourceBriefSerializer(read_only=True)  # type: ignore[assignment]
     stance = serializers.ChoiceField(choices=StatementStance.choices, read_only=True)
+    url = serializers.URLField(read_only=True, allow_blank=True)  # "" when not given
 
     class Meta:
         model = Statement
@@ -274,6 +282,7 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     withdrawn_by = serializers.SlugRelatedField[User](
         slug_field="username", read_only=True, allow_null=True
     )
+    url = serializers.URLField(read_only=True, allow_blank=True)  # "" for a file
     file_name = serializers.CharField(source="original_name", read_only=True)
     download = serializers.SerializerMethodField()
 
@@ -298,7 +307,7 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True, help_text="null for a URL."))
     def get_download(self, evidence: Evidence) -> str | None:
         if not evidence.file:
             return None

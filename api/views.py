@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from api import schema
 from api.etags import etag, not_modified, version_from_if_match
 from api.filters import ClaimFilter, SourceFilter, StatementFilter, StrictOrderingFilter
+from api.negotiation import ApiNegotiation, FileNegotiation
 from api.serializers import (
     AppearanceSerializer,
     ClaimInputSerializer,
@@ -62,6 +64,7 @@ class SourceViewSet(
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
+    content_negotiation_class = ApiNegotiation
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     filterset_class = SourceFilter
     cursor_ordering = ("name", "id")
@@ -88,7 +91,7 @@ class SourceViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         source = self.get_object()
-        version = version_from_if_match(request)
+        version = version_from_if_match(request, source)
         partial = kwargs.get("partial", False)
         serializer = self.get_serializer(source, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
@@ -119,10 +122,14 @@ class ClaimViewSet(
     """Claims. Their status changes only through ``transitions/``."""
 
     serializer_class = ClaimSerializer
+    content_negotiation_class = ApiNegotiation
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     filterset_class = ClaimFilter
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     ordering_fields = ["updated_at", "created_at", "first_seen_at"]
+    # Cursor pages need a value in every row: a claim first seen at no stated time was at
+    # the latest first seen when it was recorded.
+    ordering_annotations = {"first_seen_at": Coalesce("first_seen_at", "created_at")}
     ordering = ["-updated_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     public_read = True
@@ -164,7 +171,7 @@ class ClaimViewSet(
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claim = self.get_object()
-        version = version_from_if_match(request)
+        version = version_from_if_match(request, claim)
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         claim_services.claim_update(
@@ -176,18 +183,26 @@ class ClaimViewSet(
 class ClaimPartApi(generics.GenericAPIView[Any]):
     """Base of the lists under one claim: the claim must exist and be visible."""
 
+    content_negotiation_class = ApiNegotiation
+
     @cached_property
     def claim(self) -> Claim:
         return get_object_or_404(Claim, pk=self.kwargs["claim_id"])
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.claim  # noqa: B018 (a missing claim is a 404 before the body is looked at)
+
 
 @schema.claim_transitions
 class ClaimTransitionApi(ClaimPartApi):
+    """Moves a claim along the workflow."""
+
     serializer_class = TransitionInputSerializer
     required_perms = {"POST": [VIEW_CLAIM, "claims.change_claim_status"]}
 
     def post(self, request: Request, claim_id: Any) -> Response:
-        version = version_from_if_match(request)
+        version = version_from_if_match(request, self.claim)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -206,6 +221,8 @@ class ClaimTransitionApi(ClaimPartApi):
 
 @schema.claim_appearances
 class ClaimAppearancesApi(ClaimPartApi, generics.ListCreateAPIView[Appearance]):
+    """Where the claim was published; the earliest is its origin."""
+
     queryset = Appearance.objects.none()  # the schema's model; requests use get_queryset
     serializer_class = AppearanceSerializer
     cursor_ordering = ("created_at", "id")
@@ -228,6 +245,8 @@ class ClaimAppearancesApi(ClaimPartApi, generics.ListCreateAPIView[Appearance]):
 
 @schema.claim_statements
 class ClaimStatementsApi(ClaimPartApi, generics.ListCreateAPIView[Statement]):
+    """What sources said about the claim: supporting, countering or context."""
+
     queryset = Statement.objects.none()
     filterset_class = StatementFilter
     cursor_ordering = ("created_at", "id")
@@ -253,6 +272,8 @@ class ClaimStatementsApi(ClaimPartApi, generics.ListCreateAPIView[Statement]):
 
 @schema.claim_evidence
 class ClaimEvidenceApi(ClaimPartApi, generics.ListCreateAPIView[Evidence]):
+    """Evidence collected for the claim, withdrawn pieces included."""
+
     queryset = Evidence.objects.none()
     parser_classes = [JSONParser, MultiPartParser]
     cursor_ordering = ("added_at", "id")
@@ -286,6 +307,8 @@ class ClaimEvidenceApi(ClaimPartApi, generics.ListCreateAPIView[Evidence]):
 
 @schema.evidence_withdraw
 class EvidenceWithdrawApi(ClaimPartApi):
+    """Withdraws evidence with a reason; it stays on record and can no longer be cited."""
+
     serializer_class = WithdrawInputSerializer
     required_perms = {"POST": [VIEW_CLAIM, "verification.change_evidence"]}
 
@@ -301,6 +324,9 @@ class EvidenceWithdrawApi(ClaimPartApi):
 
 @schema.evidence_download
 class EvidenceDownloadApi(ClaimPartApi):
+    """The stored file of a piece of evidence (a URL has none: 404)."""
+
+    content_negotiation_class = FileNegotiation
     required_perms = {"GET": [VIEW_CLAIM, "verification.view_evidence"]}
 
     def get(self, request: Request, claim_id: Any, evidence_id: Any) -> FileResponse:
@@ -309,6 +335,8 @@ class EvidenceDownloadApi(ClaimPartApi):
 
 @schema.claim_history
 class ClaimHistoryApi(ClaimPartApi, generics.ListAPIView[StatusChange]):
+    """Every status change of the claim, oldest first."""
+
     queryset = StatusChange.objects.none()
     serializer_class = StatusChangeSerializer
     cursor_ordering = ("at", "id")
@@ -323,6 +351,7 @@ class ClaimHistoryApi(ClaimPartApi, generics.ListAPIView[StatusChange]):
 
 
 class ApiRootApi(APIView):
+    content_negotiation_class = ApiNegotiation
     required_perms: dict[str, list[str]] = {"GET": []}
     public_read = True
     schema = None

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from api.services import api_token_create
@@ -13,6 +14,12 @@ from api.services import api_token_create
 def token_for(user: User, **kwargs: Any) -> str:
     _, raw = api_token_create(actor=user, user=user, name="tests", **kwargs)
     return raw
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts() -> None:
+    """Throttling counts requests in the cache; each test starts with none counted."""
+    cache.clear()
 
 
 @pytest.fixture
