@@ -59,7 +59,16 @@ class SourceBriefSerializer(serializers.ModelSerializer[Source]):
         read_only_fields = fields
 
 
-class UsernameField(serializers.SlugRelatedField[User]):
+class SlugField(serializers.SlugRelatedField[Any]):
+    """A related object by a text field; text PostgreSQL cannot hold is invalid, not a 500."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
+
+
+class UsernameField(SlugField):
     """A user by username, among active users."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -28,4 +28,5 @@ urlpatterns = [
     ),
     path(f"{claim}history/", views.ClaimHistoryApi.as_view(), name="claim-history"),
     path("", include(router.urls)),
+    path("", include("notifications.urls")),
 ]

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from api import schema
 from api.etags import etag, not_modified, version_from_if_match
 from api.filters import ClaimFilter, SourceFilter, StatementFilter, StrictOrderingFilter
-from api.negotiation import ApiNegotiation, FileNegotiation
+from api.negotiation import FileNegotiation
 from api.serializers import (
     AppearanceSerializer,
     ClaimInputSerializer,
@@ -64,7 +64,6 @@ class SourceViewSet(
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
-    content_negotiation_class = ApiNegotiation
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     filterset_class = SourceFilter
     cursor_ordering = ("name", "id")
@@ -122,7 +121,6 @@ class ClaimViewSet(
     """Claims. Their status changes only through ``transitions/``."""
 
     serializer_class = ClaimSerializer
-    content_negotiation_class = ApiNegotiation
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     filterset_class = ClaimFilter
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
@@ -182,8 +180,6 @@ class ClaimViewSet(
 
 class ClaimPartApi(generics.GenericAPIView[Any]):
     """Base of the lists under one claim: the claim must exist and be visible."""
-
-    content_negotiation_class = ApiNegotiation
 
     @cached_property
     def claim(self) -> Claim:
@@ -351,7 +347,6 @@ class ClaimHistoryApi(ClaimPartApi, generics.ListAPIView[StatusChange]):
 
 
 class ApiRootApi(APIView):
-    content_negotiation_class = ApiNegotiation
     required_perms: dict[str, list[str]] = {"GET": []}
     public_read = True
     schema = None

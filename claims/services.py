@@ -127,6 +127,11 @@ def source_update(*, actor: Actor, source: Source, version: int, data: Mapping[s
         locked.save()
     if "name" in changed:
         claim_search_refresh_for_source(source_id=locked.pk)
+    if {"name", "role"} & set(changed):
+        # Claims show their claimant's name and role: their ETags must change too.
+        Claim.objects.filter(claimant=locked).update(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
     return locked
 
 

@@ -9,12 +9,13 @@ from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.serializers import SlugField
 from claims.models import Claim, Source, Tag
 from notifications import services
 from notifications.models import (
@@ -34,12 +35,14 @@ UUID_REGEX = "[0-9a-fA-F-]{36}"
 
 class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
     claim: serializers.PrimaryKeyRelatedField[Claim] = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True, allow_null=True
     )
     tag: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(
-        slug_field="name", read_only=True
+        slug_field="name", read_only=True, allow_null=True
     )
-    source = serializers.PrimaryKeyRelatedField[Source](read_only=True)  # type: ignore[assignment]
+    source = serializers.PrimaryKeyRelatedField[Source](  # type: ignore[assignment]
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Subscription
@@ -49,9 +52,7 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
 class SubscriptionInputSerializer(serializers.Serializer[Any]):
     target = serializers.ChoiceField(choices=SubscriptionTarget.choices)
     claim = serializers.PrimaryKeyRelatedField(queryset=Claim.objects.all(), required=False)
-    tag = serializers.SlugRelatedField(
-        slug_field="name", queryset=Tag.objects.all(), required=False
-    )
+    tag = SlugField(slug_field="name", queryset=Tag.objects.all(), required=False)
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Source.objects.all(), required=False
     )
@@ -269,10 +270,7 @@ class DeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Delivery]):
     @extend_schema(
         summary="Send a delivery again (same webhook-id)",
         request=None,
-        responses={
-            202: DeliverySerializer,
-            400: OpenApiResponse(description="The delivery is still pending."),
-        },
+        responses={202: DeliverySerializer},
     )
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, endpoint_id: Any = None, pk: Any = None) -> Response:

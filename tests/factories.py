@@ -62,7 +62,8 @@ def claim(*, actor: User | None = None, **kwargs: Any) -> Claim:
 
 
 def statement(*, claim: Claim, actor: User | None = None, **kwargs: Any) -> Statement:
-    kwargs.setdefault("source", source())
+    if "source" not in kwargs:
+        kwargs["source"] = source()
     kwargs.setdefault("quote", "We will believe it when we see it.")
     kwargs.setdefault("stance", "counters")
     return claim_services.statement_add(actor=actor or editor(), claim=claim, **kwargs)

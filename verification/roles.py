@@ -35,6 +35,14 @@ def _codenames(*, edit: bool, review: bool) -> list[tuple[str, str]]:
             for model, actions in models.items()
             for action in actions
         ]
+        # Editors and reviewers connect their tools: their own webhook endpoints and deliveries.
+        perms += [
+            ("notifications", "view_webhookendpoint"),
+            ("notifications", "add_webhookendpoint"),
+            ("notifications", "change_webhookendpoint"),
+            ("notifications", "view_delivery"),
+            ("notifications", "view_deliveryattempt"),
+        ]
     if review:
         perms.append(("claims", "change_claim_status"))
     # Everyone may see and create their own API tokens (the admin shows only their own).

@@ -158,11 +158,6 @@ def test_docs_ui_is_served_with_the_projects_own_assets(client):
         assert served.get_data()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs SPECTACULAR_SETTINGS['SWAGGER_UI_SETTINGS']['validatorUrl'] = None in "
-    "config/settings/base.py: Swagger UI otherwise loads a badge from validator.swagger.io",
-)
 def test_docs_ui_calls_no_outside_validator(client):
     html = client.get("/api/docs/").content.decode()
     assert '"validatorUrl": null' in html

@@ -139,3 +139,16 @@ def test_assign():
     assert (assigned.assignee, assigned.version) == (reviewer, 2)
     again = services.claim_assign(actor=editor, claim=claim, assignee=reviewer)
     assert again.version == 2
+
+
+def test_renaming_a_source_changes_the_version_of_its_claims():
+    editor = f.editor()
+    peskov = f.source(name="Dmitry Peskov", role="Kremlin spokesperson")
+    claim = f.claim(actor=editor, claimant=peskov)
+    other = f.claim(actor=editor)
+    services.source_update(
+        actor=editor, source=peskov, version=1, data={"role": "Press secretary of the President"}
+    )
+    claim.refresh_from_db()
+    other.refresh_from_db()
+    assert (claim.version, other.version) == (2, 1)
