@@ -69,3 +69,18 @@ def roles_sync(*, group_model: Any, permission_model: Any) -> None:
         for app, codename in codenames:
             wanted |= Q(content_type__app_label=app, codename=codename)
         group.permissions.set(permission_model.objects.filter(wanted))
+
+
+def roles_sync_migration(apps: Any, schema_editor: Any) -> None:
+    """For the data migrations of the apps whose permissions the roles include."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after all migrations; the groups need them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    roles_sync(
+        group_model=apps.get_model("auth", "Group"),
+        permission_model=apps.get_model("auth", "Permission"),
+    )
