@@ -17,7 +17,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
@@ -133,11 +133,6 @@ def acting_user(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise PermissionDenied
     return user
-
-
-def fresh(obj: models.Model) -> Any:
-    """The row as it is in the database, not as a bound form has already changed it."""
-    return type(obj)._default_manager.get(pk=obj.pk)
 
 
 # --- Refused writes -------------------------------------------------------------------------
@@ -265,13 +260,13 @@ class ServiceInlineFormSet(_InlineFormSet):
         for form in self.initial_forms:
             obj = form.instance
             if id(form) in deleted:
-                self.service_remove(actor=actor, obj=fresh(obj))
+                self.service_remove(actor=actor, obj=obj)
                 self.deleted_objects.append(obj)
             elif form.has_changed():
                 changed = [name for name in form.changed_data if name in self.editable]
                 if changed:
                     data = {name: form.cleaned_data[name] for name in changed}
-                    self.service_update(actor=actor, obj=fresh(obj), data=data)
+                    self.service_update(actor=actor, obj=obj, data=data)
                     self.changed_objects.append((obj, changed))
         for form in self.extra_forms:
             if not form.has_changed() or id(form) in deleted:
