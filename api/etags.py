@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Protocol
 
 from rest_framework.request import Request
 
@@ -12,19 +11,15 @@ from api.problems import PreconditionFailed, PreconditionRequired
 _ETAG = re.compile(r'^"v(\d{1,9})"$')
 
 
-class Versioned(Protocol):
-    version: int
-
-
-def etag(obj: Versioned) -> str:
+def etag(version: int) -> str:
     """A strong ETag: the representation changes exactly when the version does."""
-    return f'"v{obj.version}"'
+    return f'"v{version}"'
 
 
-def version_from_if_match(request: Request, current: Versioned) -> int:
+def version_from_if_match(request: Request, current: int) -> int:
     """The version the client saw, from If-Match; 428 without it, 412 if it is not ours.
 
-    The 412 carries ``current``'s ETag, as the one for a stale version does.
+    The 412 carries the ETag of the ``current`` version, as the one for a stale version does.
     """
     header = request.headers.get("If-Match", "").strip()
     if not header:
@@ -38,8 +33,8 @@ def version_from_if_match(request: Request, current: Versioned) -> int:
     return int(match.group(1))
 
 
-def not_modified(request: Request, obj: Versioned) -> bool:
-    """Whether If-None-Match names the current ETag (the client's copy is fresh)."""
+def not_modified(request: Request, version: int) -> bool:
+    """Whether If-None-Match names the current version's ETag (the client's copy is fresh)."""
     header = request.headers.get("If-None-Match", "")
     tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return etag(obj) in tags or "*" in tags
+    return etag(version) in tags or "*" in tags

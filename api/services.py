@@ -6,9 +6,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, OuterRef, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from api.models import ApiToken
@@ -57,15 +60,33 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
     return locked
 
 
+def _user_permissions() -> ArraySubquery:
+    """The token user's permissions, own and through groups, as "app_label.codename"."""
+    user = OuterRef("user")
+    return ArraySubquery(
+        Permission.objects.filter(Q(user=user) | Q(group__user=user))
+        .order_by()
+        .values_list(Concat(F("content_type__app_label"), Value("."), F("codename")))
+    )
+
+
 def api_token_authenticate(raw: str) -> ApiToken | None:
-    """The active token with this secret, or None. Records when it was last used."""
+    """The active token with this secret, or None. Records when it was last used.
+
+    One query loads the token, its user and the user's permissions: they fill the cache
+    that ModelBackend keeps on the user (``_perm_cache``), so the permission checks of the
+    request read no more rows. Superusers have every permission and need no cache.
+    """
     token = (
         ApiToken.objects.select_related("user")
+        .annotate(user_permissions=_user_permissions())
         .filter(digest=token_digest(raw), revoked_at__isnull=True)
         .first()
     )
     if token is None or not token.is_active or not token.user.is_active:
         return None
+    if not token.user.is_superuser:
+        token.user._perm_cache = set(token.user_permissions)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

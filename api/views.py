@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
@@ -44,8 +44,8 @@ from verification.views import evidence_file_response
 VIEW_CLAIM = "claims.view_claim"
 
 
-def with_etag(response: Response, obj: Any) -> Response:
-    response["ETag"] = etag(obj)
+def with_etag(response: Response, version: int) -> Response:
+    response["ETag"] = etag(version)
     return response
 
 
@@ -79,35 +79,46 @@ class SourceViewSet(
         serializer.is_valid(raise_exception=True)
         source = claim_services.source_create(actor=request.user, **serializer.validated_data)
         return with_etag(
-            Response(self.get_serializer(source).data, status=status.HTTP_201_CREATED), source
+            Response(self.get_serializer(source).data, status=status.HTTP_201_CREATED),
+            source.version,
         )
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         source = self.get_object()
-        if not_modified(request, source):
-            return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), source)
-        return with_etag(Response(self.get_serializer(source).data), source)
+        if not_modified(request, source.version):
+            return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), source.version)
+        return with_etag(Response(self.get_serializer(source).data), source.version)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         source = self.get_object()
-        version = version_from_if_match(request, source)
+        version = version_from_if_match(request, source.version)
         partial = kwargs.get("partial", False)
         serializer = self.get_serializer(source, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         source = claim_services.source_update(
             actor=request.user, source=source, version=version, data=serializer.validated_data
         )
-        return with_etag(Response(self.get_serializer(source).data), source)
+        return with_etag(Response(self.get_serializer(source).data), source.version)
 
 
 # --- Claims --------------------------------------------------------------------------------
 
 
-def claim_queryset(request: Request) -> QuerySet[Claim]:
-    queryset = selectors.claim_list().prefetch_related("tags")
+def claim_rows(request: Request) -> QuerySet[Claim, dict[str, Any]]:
+    """The claims the request may read, as the rows ClaimSerializer shows."""
+    queryset = selectors.claim_rows()
     if not request.user.is_authenticated:
         queryset = queryset.filter(status__in=workflow.VERDICTS)  # public verdicts only
     return queryset
+
+
+def claim_response(
+    request: Request, claim_id: Any, status_code: int = status.HTTP_200_OK
+) -> Response:
+    """The claim as stored now, with its ETag."""
+    row = claim_rows(request).get(pk=claim_id)
+    data = ClaimSerializer(row, context={"request": request}).data
+    return with_etag(Response(data, status=status_code), row["version"])
 
 
 @schema.claim_viewset
@@ -137,45 +148,40 @@ class ClaimViewSet(
         "PATCH": ["claims.change_claim"],
     }
 
-    def get_queryset(self) -> QuerySet[Claim]:
-        return claim_queryset(self.request)
+    def get_queryset(self) -> QuerySet[Claim, Any]:
+        if self.request.method == "PATCH":
+            return Claim.objects.all()  # the claim itself, for the service
+        return claim_rows(self.request)
 
     def get_serializer_class(self) -> Any:
         if self.request.method in ("POST", "PATCH"):
             return ClaimInputSerializer
         return ClaimSerializer
 
-    def respond(self, claim_id: Any, status_code: int = status.HTTP_200_OK) -> Response:
-        """The claim as stored now, with its ETag."""
-        claim = claim_queryset(self.request).get(pk=claim_id)
-        data = ClaimSerializer(claim, context=self.get_serializer_context()).data
-        return with_etag(Response(data, status=status_code), claim)
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         claim = claim_services.claim_create(actor=request.user, **serializer.validated_data)
-        response = self.respond(claim.pk, status.HTTP_201_CREATED)
+        response = claim_response(request, claim.pk, status.HTTP_201_CREATED)
         response["Location"] = response.data["links"]["self"]
         return response
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        claim = self.get_object()
-        if not_modified(request, claim):
-            return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), claim)
-        return with_etag(
-            Response(ClaimSerializer(claim, context=self.get_serializer_context()).data), claim
-        )
+        row = cast("dict[str, Any]", self.get_object())  # a row of claim_rows()
+        if not_modified(request, row["version"]):
+            return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), row["version"])
+        data = ClaimSerializer(row, context=self.get_serializer_context()).data
+        return with_etag(Response(data), row["version"])
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claim = self.get_object()
-        version = version_from_if_match(request, claim)
+        version = version_from_if_match(request, claim.version)
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         claim_services.claim_update(
             actor=request.user, claim=claim, version=version, data=serializer.validated_data
         )
-        return self.respond(claim.pk)
+        return claim_response(request, claim.pk)
 
 
 class ClaimPartApi(generics.GenericAPIView[Any]):
@@ -198,7 +204,7 @@ class ClaimTransitionApi(ClaimPartApi):
     required_perms = {"POST": [VIEW_CLAIM, "claims.change_claim_status"]}
 
     def post(self, request: Request, claim_id: Any) -> Response:
-        version = version_from_if_match(request, self.claim)
+        version = version_from_if_match(request, self.claim.version)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -211,8 +217,7 @@ class ClaimTransitionApi(ClaimPartApi):
             channel=Channel.API,
             version=version,
         )
-        claim = claim_queryset(request).get(pk=self.claim.pk)
-        return with_etag(Response(ClaimSerializer(claim, context={"request": request}).data), claim)
+        return claim_response(request, self.claim.pk)
 
 
 @schema.claim_appearances

@@ -8,6 +8,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -18,6 +19,7 @@ from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
 from tests import factories as f
 from tests.api.conftest import token_for
+from verification import roles
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +140,34 @@ def test_the_token_of_a_deactivated_user_is_refused():
     user.is_active = False
     user.save()
     assert_unauthorized(bearer(raw).get(CLAIMS))
+
+
+def test_permissions_come_with_the_token_and_are_current_on_every_request(
+    django_assert_num_queries,
+):
+    """The token's query loads the user's own and group permissions; nothing is kept between
+    requests, so a permission granted or taken away counts from the next request."""
+    user = f.UserFactory()  # in no group
+    client = bearer(token_for(user))
+    client.get("/api/v1/")  # the token's last use is recorded once a minute
+    assert client.get(CLAIMS).status_code == 403
+    view_claim = Permission.objects.get(codename="view_claim")
+    user.user_permissions.add(view_claim)
+    with django_assert_num_queries(2):  # the token with the permissions; the page
+        assert client.get(CLAIMS).status_code == 200
+    add_claim = {"text": "Troops were ordered back to their bases."}
+    assert client.post(CLAIMS, add_claim, format="json").status_code == 403
+    user.groups.add(Group.objects.get(name=roles.EDITOR))
+    assert client.post(CLAIMS, add_claim, format="json").status_code == 201
+    user.user_permissions.remove(view_claim)
+    user.groups.clear()
+    assert client.get(CLAIMS).status_code == 403
+
+
+def test_a_superusers_token_has_every_permission():
+    user = f.UserFactory(is_superuser=True)
+    response = bearer(token_for(user)).post(CLAIMS, {"text": "A claim."}, format="json")
+    assert response.status_code == 201
 
 
 def test_last_use_is_recorded_at_most_once_a_minute():
