@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.contrib.auth.models import Permission, User
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Value
+from django.db.models import F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -60,13 +61,18 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
     return locked
 
 
-def _user_permissions() -> ArraySubquery:
-    """The token user's permissions, own and through groups, as "app_label.codename"."""
+@functools.cache
+def _tokens_with_permissions() -> QuerySet[ApiToken]:
+    """Tokens with their user and the user's permissions (own and through groups) as
+    "app_label.codename". Built once per process and cloned for each request (bench/)."""
     user = OuterRef("user")
-    return ArraySubquery(
+    permissions = (
         Permission.objects.filter(Q(user=user) | Q(group__user=user))
         .order_by()
         .values_list(Concat(F("content_type__app_label"), Value("."), F("codename")))
+    )
+    return ApiToken.objects.select_related("user").annotate(
+        user_permissions=ArraySubquery(permissions)
     )
 
 
@@ -78,15 +84,12 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     request read no more rows. Superusers have every permission and need no cache.
     """
     token = (
-        ApiToken.objects.select_related("user")
-        .annotate(user_permissions=_user_permissions())
-        .filter(digest=token_digest(raw), revoked_at__isnull=True)
-        .first()
+        _tokens_with_permissions().filter(digest=token_digest(raw), revoked_at__isnull=True).first()
     )
     if token is None or not token.is_active or not token.user.is_active:
         return None
     if not token.user.is_superuser:
-        token.user._perm_cache = set(token.user_permissions)
+        token.user._perm_cache = set(token.user_permissions)  # type: ignore[attr-defined]
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

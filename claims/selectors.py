@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,6 +87,13 @@ def claim_rows() -> QuerySet[Claim, dict[str, Any]]:
     serializing field by field was most of a list request's time (bench/). Annotations added
     later (a search rank, a sort key) are in the rows too.
     """
+    return _claim_rows().all()
+
+
+@functools.cache
+def _claim_rows() -> QuerySet[Claim, dict[str, Any]]:
+    # Built once per process and cloned for each use, like a view's ``queryset`` attribute:
+    # resolving the subqueries again for every request cost more than running them (bench/).
     tag_names = Tag.objects.filter(claims=OuterRef("pk")).order_by("name").values("name")
     return claim_list().values(*CLAIM_ROW_FIELDS, tag_names=ArraySubquery(tag_names))
 
