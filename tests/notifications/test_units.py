@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 from standardwebhooks import Webhook
 
 from claims.models import ClaimStatus as S
+from claims.models import Tag
 from notifications import outbound, services
 from notifications.models import Delivery, DeliveryChannel, Event, EventType, SubscriptionTarget
 from notifications.secrets import secret_decrypt, secret_generate
@@ -66,6 +68,46 @@ def test_status_change_emails_each_subscriber_once_but_not_the_actor():
         channel=DeliveryChannel.EMAIL, event__type=EventType.CLAIM_STATUS_CHANGED
     ).values_list("user__username", flat=True)
     assert sorted(emailed) == sorted([creator.username, fan.username])
+
+
+def test_recipients_are_the_watchers_who_may_see_claims_and_have_an_email():
+    creator, assignee, actor = f.editor(), f.reviewer(), f.reviewer()
+    claimant, other_source = f.source(name="Kremlin"), f.source(name="NATO")
+    claim = f.claim(actor=creator, claimant=claimant, tags=["nato", "energy"], assignee=assignee)
+    f.claim(tags=["health"])
+    T = SubscriptionTarget
+
+    def watcher(username, target, **subject):
+        user = f.viewer(username=username)
+        services.subscription_create(actor=user, target=target, **subject)
+        return user
+
+    watcher("by_claim", T.CLAIM, claim=claim)
+    watcher("by_tag", T.TAG, tag=Tag.objects.get(name="energy"))
+    watcher("by_source", T.SOURCE, source=claimant)
+    watcher("by_all", T.ALL)
+    watcher("other_tag", T.TAG, tag=Tag.objects.get(name="health"))
+    watcher("other_source", T.SOURCE, source=other_source)
+    f.viewer(username="not_watching")
+    watcher("inactive", T.ALL)
+    watcher("no_email", T.ALL)
+    User.objects.filter(username="inactive").update(is_active=False)
+    User.objects.filter(username="no_email").update(email="")
+    watcher("lost_role", T.ALL).groups.clear()
+    own_permission = watcher("own_permission", T.ALL)
+    own_permission.groups.clear()
+    own_permission.user_permissions.add(Permission.objects.get(codename="view_claim"))
+    superuser = f.UserFactory(username="superuser", is_superuser=True)
+    services.subscription_create(actor=superuser, target=T.ALL)
+    services.subscription_create(actor=actor, target=T.ALL)
+
+    f.transition(claim=claim, to_status=S.IN_REVIEW, actor=actor)
+
+    emailed = Delivery.objects.filter(
+        channel=DeliveryChannel.EMAIL, event__type=EventType.CLAIM_STATUS_CHANGED
+    ).values_list("user__username", flat=True)
+    watchers = ["by_claim", "by_tag", "by_source", "by_all", "own_permission", "superuser"]
+    assert sorted(emailed) == sorted([creator.username, assignee.username, *watchers])
 
 
 def test_auto_watch_can_be_turned_off(settings):
