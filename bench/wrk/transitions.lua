@@ -1,17 +1,24 @@
 -- Concurrent reviewers moving claims between unverified and in_review, each with If-Match.
--- wrk -t N -c N -s transitions.lua URL -- TOKEN IDS_FILE PER_CLIENT
--- One connection per thread: each thread is one client. Client i works on PER_CLIENT claims
--- starting at i * PER_CLIENT / 2, so neighbouring clients share half their claims and race.
+-- wrk -t N -c N -s transitions.lua URL -- TOKEN IDS_FILE OWN HOT
+-- One connection per thread: each thread is one client. The first HOT ids of the file are
+-- shared by every client (they race on them all the time: stale If-Match -> 412, re-read);
+-- then each client has OWN claims of its own, as reviewers mostly work on different claims.
+-- A client cycles through its own claims with one hot claim after every OWN / HOT of them.
 package.path = package.path .. ";" .. debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "?.lua"
 require("common")
 
 function init(args)
   local token = args[1]
   local ids = read_lines(args[2])
-  local per = tonumber(args[3])
+  local own = tonumber(args[3])
+  local hot = tonumber(args[4])
+  local every = math.max(1, math.floor(own / hot))
   mine = {}
-  for i = 0, per - 1 do
-    mine[#mine + 1] = ids[((id * math.floor(per / 2) + i) % #ids) + 1]
+  for i = 0, own - 1 do
+    mine[#mine + 1] = ids[hot + id * own + i + 1]
+    if (i + 1) % every == 0 then
+      mine[#mine + 1] = ids[((i + 1) / every - 1) % hot + 1]
+    end
   end
   auth = "Bearer " .. token
   state = {}
