@@ -4,7 +4,7 @@ and public verdicts."""
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from rest_framework.fields import DateTimeField
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
@@ -20,6 +21,7 @@ from claims.models import Claim, ClaimStatus, Source
 from claims.services import appearance_add
 from tests import factories as f
 from verification.models import Channel, StatusChange
+from verification.services import evidence_withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +59,74 @@ def moved(claim: Claim, *statuses: str) -> Claim:
 @pytest.fixture
 def viewer_api(api) -> APIClient:
     return api(f.viewer())
+
+
+# --- The representation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "first_seen"),
+    [("UTC", "2022-02-15T09:30:00Z"), ("Europe/Kyiv", "2022-02-15T11:30:00+02:00")],
+)
+def test_a_claim_reads_the_same_in_the_list_and_alone(viewer_api, settings, zone, first_seen):
+    """Every field of the hand-written representation (ClaimSerializer shapes rows itself)."""
+    settings.TIME_ZONE = zone
+    peskov, rita = f.source(name="Dmitry Peskov", role="Kremlin spokesman"), f.reviewer()
+    claim = f.claim(
+        text="Russia ordered troops near Ukraine's border back to their bases.",
+        claimant=peskov,
+        tags=["troops", "Russia"],
+        assignee=rita,
+        first_seen_at=datetime(2022, 2, 15, 9, 30, tzinfo=UTC),
+    )
+    f.statement(claim=claim, stance="supports")
+    f.statement(claim=claim, stance="counters")
+    f.statement(claim=claim, stance="counters")
+    withdrawn = f.evidence(claim=claim)
+    evidence_withdraw(actor=f.editor(), evidence=withdrawn, reason="Wrong photo.")
+    claim = moved(claim, "in_review", "false")
+    date = DateTimeField().to_representation
+    url = f"http://testserver/api/v1/claims/{claim.pk}/"
+
+    alone = viewer_api.get(url).json()
+
+    assert alone == {
+        "id": str(claim.pk),
+        "text": claim.text,
+        "summary": "",
+        "status": "false",
+        "allowed_transitions": ["in_review"],
+        "review_rating": {
+            "rating_value": 1,
+            "best_rating": 5,
+            "worst_rating": 1,
+            "alternate_name": "False",
+        },
+        "claimant": {"id": str(peskov.pk), "name": "Dmitry Peskov", "role": "Kremlin spokesman"},
+        "assignee": rita.username,
+        "tags": ["russia", "troops"],
+        "language": "en",
+        "first_seen_at": first_seen,
+        "supporting_count": 1,
+        "countering_count": 2,
+        "evidence_count": 1,  # the withdrawn piece is not counted
+        "version": claim.version,
+        "created_at": date(claim.created_at),
+        "updated_at": date(claim.updated_at),
+        "links": {
+            "self": url,
+            "appearances": url + "appearances/",
+            "statements": url + "statements/",
+            "evidence": url + "evidence/",
+            "history": url + "history/",
+            "transitions": url + "transitions/",
+        },
+    }
+    assert viewer_api.get(CLAIMS).json()["results"] == [alone]
+    bare = f.claim(text="No claimant, no tags.")
+    read = viewer_api.get(f"{CLAIMS}{bare.pk}/").json()
+    assert (read["claimant"], read["assignee"], read["tags"]) == (None, None, [])
+    assert (read["first_seen_at"], read["review_rating"]) == (None, None)
 
 
 # --- Filters --------------------------------------------------------------------------------
