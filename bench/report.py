@@ -128,7 +128,8 @@ def report_write(results: Path) -> Path:
         lines += [
             "",
             f"Transitions: {transition['clients']} clients on {transition['claims']} claims "
-            f"(neighbours share half their claims): {transition['accepted']} accepted, "
+            f"(each its own, and {transition.get('hot_claims', '?')} hot claims every client "
+            f"races on): {transition['accepted']} accepted, "
             f"{transition['refused_stale_412']} refused as stale (412, then re-read), "
             f"{transition['recorded']} recorded in the status history; "
             f"**lost updates: {transition['lost_updates']}**. req/s counts accepted "

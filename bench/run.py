@@ -189,6 +189,26 @@ def queries_of(path: str, token: str) -> int:
     return int(headers["X-Bench-Queries"])
 
 
+def transition_queries(claim_id: str, token: str) -> int:
+    """The SQL queries of one accepted transition (a probe, after the run)."""
+    _, headers, body = fetch(f"/api/v1/claims/{claim_id}/", token)
+    target = "in_review" if body["status"] == "unverified" else "unverified"
+    request = urllib.request.Request(  # noqa: S310
+        f"{BASE_URL}/api/v1/claims/{claim_id}/transitions/",
+        data=json.dumps({"status": target, "reason": "Benchmark: counting queries."}).encode(),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "If-Match": headers["ETag"],
+            "X-Bench-Queries": "1",
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return int(response.headers["X-Bench-Queries"])
+
+
 def wrk(script: str, paths_or_ids: list[str], args: list[str], duration: int, clients: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         handle.write("\n".join(paths_or_ids) + "\n")
@@ -356,7 +376,7 @@ def transition_scenario(bench_url: str, token: str, duration: int, clients: int)
         "clients": clients,
         "claims": len(ids),
         "hot_claims": hot,
-        "queries": None,
+        "queries": transition_queries(ids[-1], token),
     }
     log(f"transition: {json.dumps(result)}")
     return result

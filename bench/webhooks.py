@@ -1,6 +1,7 @@
 """The webhook scenario of the benchmark: commit-to-receipt latency with a real worker.
 
-    python -m bench.webhooks [--changes 200] [--endpoints 1000] [--concurrency N] [--json PATH]
+    python -m bench.webhooks [--changes 200] [--rate 20] [--endpoints 1000] [--concurrency N]
+                             [--json PATH]
 
 A database of its own (``claimtracker_bench_webhooks`` on DATABASE_URL's server, else the
 embedded PostgreSQL), dropped and migrated on each run; a real ``celery -A config worker``
@@ -9,9 +10,11 @@ its own; a local receiver (ThreadingHTTPServer) that verifies every request with
 ``standardwebhooks`` package and records when each webhook-id arrived.
 
 1. One endpoint; ``--changes`` status changes through ``claim_transition`` (in_review and
-   unproven in turn on a set of claims, one transaction each, one after the other). The
-   commit time of each is taken in the first ``on_commit`` callback of its transaction
-   (before the deliveries are queued), keyed by its event's id: latency = receipt - commit.
+   unproven in turn on a set of claims, one transaction each) at ``--rate`` a second, on a
+   fixed schedule (0: back to back, which measures the queue once changes outrun the
+   worker rather than the delivery). The commit time of each is taken in the first
+   ``on_commit`` callback of its transaction (before the deliveries are queued), keyed by
+   its event's id: latency = receipt - commit.
 2. ``--endpoints`` endpoints (the first one disabled); one status change; the time from its
    commit until every endpoint received it.
 
@@ -319,14 +322,16 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         log(f"{options.changes} status changes to one endpoint")
         cpu = worker.cpu(), time.process_time()
         started = time.time()
+        interval = 1 / options.rate if options.rate else 0.0
         for n in range(options.changes):
+            delay = started + n * interval - time.time()
+            if delay > 0:
+                time.sleep(delay)
             claim = claims[n % len(claims)]
             target = ClaimStatus.UNPROVEN if claim.status == "in_review" else "in_review"
             event_id, at = transition_committed(claim, user, target)
             claim.status = target
             commits[event_id] = at
-            if options.pause:
-                time.sleep(options.pause)
         produced = time.time() - started
         wait_until(lambda: all(receiver.count(e) for e in commits), "every webhook", WAIT_SECONDS)
         worker_cpu, own_cpu = worker.cpu() - cpu[0], time.process_time() - cpu[1]
@@ -341,6 +346,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             p95_ms=round(percentile(latencies, 0.95), 1) if latencies else None,
             p99_ms=round(percentile(latencies, 0.99), 1) if latencies else None,
             max_ms=round(max(latencies), 1) if latencies else None,
+            rate_per_s=options.rate,
             changes_per_s=round(len(commits) / produced, 1),
             latency_run_deliveries_per_s=round(len(latencies) / span, 1) if span else None,
             worker_cpu_ms_per_delivery=round(worker_cpu * 1000 / max(1, len(latencies)), 1),
@@ -400,7 +406,8 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         result.update(rejected=receiver.rejected, duplicates=receiver.duplicates)
     result["note"] = (
         f"commit to webhook received over {result['received']}/{result['changes']} status "
-        f"changes ({result['broker']} broker, prefork worker x{options.concurrency}): "
+        f"changes at {result['changes_per_s']}/s ({result['broker']} broker, prefork worker "
+        f"x{options.concurrency}): "
         f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms. "
         + (
             f"One change to {options.endpoints} endpoints: all received in "
@@ -425,7 +432,12 @@ def main() -> int:
         default=int(os.environ.get("CONCURRENCY", (os.cpu_count() or 1) * 2)),
         help="worker processes (default: twice the cores)",
     )
-    parser.add_argument("--pause", type=float, default=0.0, help="seconds between changes")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=float(os.environ.get("RATE", 20)),
+        help="status changes a second in the latency run (0: back to back)",
+    )
     parser.add_argument("--json", help="also write the result to this file")
     options = parser.parse_args()
     result = run(options)
