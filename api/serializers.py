@@ -251,7 +251,7 @@ class ClaimSerializer(serializers.Serializer[Any]):
             "tags": row["tag_names"],
             "language": row["language"],
             "first_seen_at": (
-                _isoformat(row["first_seen_at"], zone) if row["first_seen_at"] else None
+                None if row["first_seen_at"] is None else _isoformat(row["first_seen_at"], zone)
             ),
             "supporting_count": row["supporting_count"],
             "countering_count": row["countering_count"],

@@ -104,7 +104,7 @@ class SourceViewSet(
 # --- Claims --------------------------------------------------------------------------------
 
 
-def claim_rows(request: Request) -> QuerySet[Claim, dict[str, Any]]:
+def visible_claim_rows(request: Request) -> QuerySet[Claim, dict[str, Any]]:
     """The claims the request may read, as the rows ClaimSerializer shows."""
     queryset = selectors.claim_rows()
     if not request.user.is_authenticated:
@@ -116,7 +116,7 @@ def claim_response(
     request: Request, claim_id: Any, status_code: int = status.HTTP_200_OK
 ) -> Response:
     """The claim as stored now, with its ETag."""
-    row = claim_rows(request).get(pk=claim_id)
+    row = visible_claim_rows(request).get(pk=claim_id)
     data = ClaimSerializer(row, context={"request": request}).data
     return with_etag(Response(data, status=status_code), row["version"])
 
@@ -151,7 +151,7 @@ class ClaimViewSet(
     def get_queryset(self) -> QuerySet[Claim, Any]:
         if self.request.method == "PATCH":
             return Claim.objects.all()  # the claim itself, for the service
-        return claim_rows(self.request)
+        return visible_claim_rows(self.request)
 
     def filter_queryset(self, queryset: QuerySet[Claim, Any]) -> QuerySet[Claim, Any]:
         # The filters and ordering are the list's; one claim is found by its id alone (and

@@ -92,16 +92,21 @@ def evidence_data(item: Any) -> dict[str, Any]:
 # claims (superusers; view_claim of their own or of a group). Hand-written: built with the ORM,
 # composing this query cost five times as long as PostgreSQL took to run it (bench/).
 _SUBSCRIBERS_SQL = """
+WITH view_claim AS (
+  SELECT p.id FROM auth_permission p
+  JOIN django_content_type ct ON ct.id = p.content_type_id
+  WHERE ct.app_label = 'claims' AND p.codename = 'view_claim'
+)
 SELECT u.* FROM auth_user u
 WHERE u.is_active AND u.email <> ''
   AND (
     u.id = ANY(%(auto)s)
     OR u.id IN (
       SELECT s.user_id FROM notifications_subscription s
-      WHERE s.target = 'all'
-         OR (s.target = 'claim' AND s.claim_id = %(claim)s)
-         OR (s.target = 'source' AND s.source_id = %(claimant)s)
-         OR (s.target = 'tag' AND s.tag_id IN (
+      WHERE s.target = %(all)s
+         OR (s.target = %(one_claim)s AND s.claim_id = %(claim)s)
+         OR (s.target = %(source)s AND s.source_id = %(claimant)s)
+         OR (s.target = %(tag)s AND s.tag_id IN (
                SELECT ct.tag_id FROM claims_claimtag ct WHERE ct.claim_id = %(claim)s))
     )
   )
@@ -117,13 +122,6 @@ WHERE u.is_active AND u.email <> ''
   )
 ORDER BY u.id
 """
-_VIEW_CLAIM_CTE = """
-WITH view_claim AS (
-  SELECT p.id FROM auth_permission p
-  JOIN django_content_type ct ON ct.id = p.content_type_id
-  WHERE ct.app_label = 'claims' AND p.codename = 'view_claim'
-)
-"""
 
 
 def _subscribers(claim: Claim) -> list[User]:
@@ -133,8 +131,12 @@ def _subscribers(claim: Claim) -> list[User]:
         "auto": auto if settings.NOTIFY_AUTO_WATCH else [],
         "claim": claim.pk,
         "claimant": claim.claimant_id,
+        "all": SubscriptionTarget.ALL,
+        "one_claim": SubscriptionTarget.CLAIM,
+        "source": SubscriptionTarget.SOURCE,
+        "tag": SubscriptionTarget.TAG,
     }
-    return list(User.objects.raw(_VIEW_CLAIM_CTE + _SUBSCRIBERS_SQL, params))
+    return list(User.objects.raw(_SUBSCRIBERS_SQL, params))
 
 
 def event_record(
