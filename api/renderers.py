@@ -11,11 +11,16 @@ from django.utils.functional import Promise
 from rest_framework.renderers import JSONRenderer
 
 
+def datetime_text(value: datetime.datetime) -> str:
+    """A date-time as DRF writes it: ISO 8601, UTC as Z."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def _default(value: Any) -> Any:
     """What DRF's encoder does for the values orjson leaves to us."""
     if isinstance(value, datetime.datetime):
-        text = value.isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return datetime_text(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, Promise):  # lazy translations in messages

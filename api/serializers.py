@@ -12,6 +12,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.renderers import datetime_text
 from claims.models import (
     Appearance,
     ClaimStatus,
@@ -182,9 +183,8 @@ _ALLOWED_TRANSITIONS = {
 
 
 def _isoformat(value: datetime, zone: tzinfo) -> str:
-    """A date-time as DRF's DateTimeField writes it (in the current time zone, UTC as Z)."""
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    """A date-time as DRF's DateTimeField writes it: in the current time zone."""
+    return datetime_text(value.astimezone(zone))
 
 
 class ClaimSerializer(serializers.Serializer[Any]):
