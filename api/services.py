@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth.models import Permission, User
-from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db import connection, transaction
 from django.utils import timezone
 
 from api.models import ApiToken
@@ -61,19 +57,27 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
     return locked
 
 
-@functools.cache
-def _tokens_with_permissions() -> QuerySet[ApiToken]:
-    """Tokens with their user and the user's permissions (own and through groups) as
-    "app_label.codename". Built once per process and cloned for each request (bench/)."""
-    user = OuterRef("user")
-    permissions = (
-        Permission.objects.filter(Q(user=user) | Q(group__user=user))
-        .order_by()
-        .values_list(Concat(F("content_type__app_label"), Value("."), F("codename")))
-    )
-    return ApiToken.objects.select_related("user").annotate(
-        user_permissions=ArraySubquery(permissions)
-    )
+# The token, its user and the user's permissions (own and through groups) as
+# "app_label.codename", in one query. Every API request runs it; written by hand because
+# building it with the ORM cost twice what running it did (1.1 of 1.6 ms; bench/).
+_TOKEN_FIELDS = [field.attname for field in ApiToken._meta.concrete_fields]
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+_AUTHENTICATE_SQL = f"""
+SELECT {", ".join(f"t.{name}" for name in _TOKEN_FIELDS)},
+       {", ".join(f"u.{name}" for name in _USER_FIELDS)},
+       ARRAY(
+         SELECT ct.app_label || '.' || p.codename FROM auth_permission p
+         JOIN django_content_type ct ON ct.id = p.content_type_id
+         WHERE p.id IN (
+           SELECT up.permission_id FROM auth_user_user_permissions up WHERE up.user_id = u.id
+           UNION
+           SELECT gp.permission_id FROM auth_user_groups ug
+           JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
+           WHERE ug.user_id = u.id)
+       )
+FROM api_apitoken t JOIN auth_user u ON u.id = t.user_id
+WHERE t.digest = %s AND t.revoked_at IS NULL
+"""  # noqa: S608 (column names from the models; the digest is a parameter)
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
@@ -83,13 +87,18 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     that ModelBackend keeps on the user (``_perm_cache``), so the permission checks of the
     request read no more rows. Superusers have every permission and need no cache.
     """
-    token = (
-        _tokens_with_permissions().filter(digest=token_digest(raw), revoked_at__isnull=True).first()
-    )
-    if token is None or not token.is_active or not token.user.is_active:
+    with connection.cursor() as cursor:
+        cursor.execute(_AUTHENTICATE_SQL, [token_digest(raw)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *values, permissions = row
+    token = ApiToken.from_db(connection.alias, _TOKEN_FIELDS, values[: len(_TOKEN_FIELDS)])
+    token.user = User.from_db(connection.alias, _USER_FIELDS, values[len(_TOKEN_FIELDS) :])
+    if not token.is_active or not token.user.is_active:
         return None
     if not token.user.is_superuser:
-        token.user._perm_cache = set(token.user_permissions)  # type: ignore[attr-defined]
+        token.user._perm_cache = set(permissions)  # type: ignore[attr-defined]
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
