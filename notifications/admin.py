@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
+from claims.admin import ServiceModelForm, ServiceWriteAdmin, acting_user, service_refused
 from claims.models import Claim
 from notifications import services
 from notifications.models import (
@@ -26,15 +27,14 @@ from notifications.models import (
     Subscription,
     WebhookEndpoint,
 )
+from verification.forms import SERVICE_ERRORS, HttpsURLField
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Any]
     _TabularInline = admin.TabularInline[Any, Any]
-    _ModelForm = forms.ModelForm[Any]
 else:
     _ModelAdmin = admin.ModelAdmin
     _TabularInline = admin.TabularInline
-    _ModelForm = forms.ModelForm
 
 
 def _may_watch(request: HttpRequest) -> bool:
@@ -111,7 +111,10 @@ class SubscriptionAdmin(_ModelAdmin):
         return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
 
 
-class WebhookEndpointForm(_ModelForm):
+WEBHOOK_FORM_FIELDS = ["url", "description", "event_types", "active"]
+
+
+class WebhookEndpointForm(ServiceModelForm):
     event_types = forms.MultipleChoiceField(
         choices=[(value, value) for value in SUBSCRIBABLE_EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
@@ -119,11 +122,12 @@ class WebhookEndpointForm(_ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["url", "description", "event_types", "active"]
+        fields = WEBHOOK_FORM_FIELDS
+        field_classes = {"url": HttpsURLField}
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(_ModelAdmin):
+class WebhookEndpointAdmin(ServiceWriteAdmin):
     form = WebhookEndpointForm
     list_display = ["url", "description", "active", "owner", "failing_since", "created_at"]
     list_filter = ["active"]
@@ -136,23 +140,27 @@ class WebhookEndpointAdmin(_ModelAdmin):
             return queryset
         return queryset.filter(owner_id=request.user.pk)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # deliveries refer to it; deactivate instead
-
     def save_model(
         self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool
     ) -> None:
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        if change:
-            services.webhook_endpoint_update(actor=request.user, endpoint=obj, data=data)
-            return
-        endpoint, secret = services.webhook_endpoint_create(actor=request.user, **data)
-        obj.pk = endpoint.pk
-        messages.warning(
-            request,
-            f"The signing secret of {endpoint.url} is {secret} — copy it now, it is shown "
-            "only this once.",
-        )
+        actor = acting_user(request)
+        data = {name: form.cleaned_data[name] for name in WEBHOOK_FORM_FIELDS}
+        secret = None
+        try:
+            if change:
+                saved = services.webhook_endpoint_update(actor=actor, endpoint=obj, data=data)
+            else:
+                saved, secret = services.webhook_endpoint_create(actor=actor, **data)
+        except SERVICE_ERRORS as error:
+            raise service_refused(error) from error
+        # The admin goes on with ``obj`` (change message, redirect): make it the row.
+        vars(obj).update(vars(saved))
+        if secret is not None:
+            messages.warning(
+                request,
+                f"The signing secret of {saved.url} is {secret} — copy it now, it is shown "
+                "only this once.",
+            )
 
     @admin.action(description="Rotate the signing secret (the old one stays valid a while)")
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
-from notifications.models import Delivery, DeliveryStatus, EventType, Subscription
+from notifications.models import Delivery, DeliveryStatus, EventType, Subscription, WebhookEndpoint
 from tests import factories as f
 from tests.api.conftest import api  # noqa: F401 (fixture)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notifications.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def webhook_manager():
@@ -77,3 +77,32 @@ def test_watch_button_on_the_claim_page(client):
     assert client.get("/admin/notifications/subscription/").status_code == 200
     client.post(f"/admin/notifications/subscription/claim/{claim.pk}/watch/", {"watch": "0"})
     assert not Subscription.objects.exists()
+
+
+def test_webhook_endpoints_are_added_in_the_admin_with_their_secret_shown_once(client):
+    client.force_login(webhook_manager())
+    add = "/admin/notifications/webhookendpoint/add/"
+    form = {
+        "url": "127.0.0.1:9/hook",
+        "description": "Newsroom CMS",
+        "event_types": ["claim.status_changed"],
+        "active": "on",
+    }
+    page = client.post(add, form, follow=True).content.decode()
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.url == "https://127.0.0.1:9/hook"  # a URL without a scheme is https
+    assert "shown only this once" in page and "whsec_" in page
+
+    refused = client.post(add, {**form, "url": "https://user:secret@127.0.0.1:9/hook"})
+    assert refused.status_code == 200  # the form again, with the service's reason
+    assert "Put no user name or password in the URL" in refused.content.decode()
+    assert WebhookEndpoint.objects.count() == 1
+
+    change = f"/admin/notifications/webhookendpoint/{endpoint.pk}/change/"
+    assert client.post(change, {**form, "description": "CMS (staging)"}).status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.description == "CMS (staging)"
+    refused = client.post(change, {**form, "url": "ftp://127.0.0.1:9/hook"})
+    assert "Use an https:// URL." in refused.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://127.0.0.1:9/hook"
