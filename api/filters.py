@@ -111,7 +111,7 @@ class StrictOrderingFilter(filters.OrderingFilter):
             valid = {
                 name for name, _ in self.get_valid_fields(queryset, view, {"request": request})
             }
-            unknown = [field for field in fields if field.lstrip("-") not in valid]
+            unknown = [field for field in fields if field.removeprefix("-") not in valid]
             if unknown:
                 raise serializers.ValidationError(
                     {self.ordering_param: [

@@ -13,15 +13,13 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
-# Cursors are signed: a position the API did not write could break the page query.
-_cursor_signer = signing.Signer(salt="api.cursor")
-
 
 class CursorPage(CursorPagination):
     """Stable pages under concurrent inserts; ``page_size`` up to ``API_MAX_PAGE_SIZE``.
 
     A view orders its pages by ``cursor_ordering`` unless it has an ordering filter. A cursor
-    that is not one this API gave out is a 400, like any other invalid parameter.
+    that is not one this API gave out for this list in this order is a 400, like any other
+    invalid parameter: its position could break the page query (a date where a rank goes).
     """
 
     page_size = settings.API_PAGE_SIZE
@@ -35,17 +33,22 @@ class CursorPage(CursorPagination):
             return super().get_ordering(request, queryset, view)
         return tuple(getattr(view, "cursor_ordering", self.ordering))
 
+    def _signer(self) -> signing.Signer:
+        """Signs cursors for one list (the path) in one order."""
+        path = parse.urlsplit(str(self.base_url)).path
+        return signing.Signer(salt=f"api.cursor:{path}:{','.join(self.ordering)}")
+
     def encode_cursor(self, cursor: Cursor) -> str:
         url = super().encode_cursor(cursor)
         encoded = parse.parse_qs(parse.urlsplit(url).query)[self.cursor_query_param][0]
-        return replace_query_param(url, self.cursor_query_param, _cursor_signer.sign(encoded))
+        return replace_query_param(url, self.cursor_query_param, self._signer().sign(encoded))
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         signed = request.query_params.get(self.cursor_query_param)
         if signed is None:
             return None
         try:
-            encoded = _cursor_signer.unsign(signed)
+            encoded = self._signer().unsign(signed)
             # DRF's decoding, of the value inside the signature.
             return super().decode_cursor(
                 SimpleNamespace(query_params={self.cursor_query_param: encoded})  # type: ignore[arg-type]

@@ -212,6 +212,7 @@ def test_ordering(viewer_api, claims):
         ({"claimant": "peskov"}, "claimant"),
         ({"ordering": "text"}, "ordering"),
         ({"ordering": "-created_at,status"}, "ordering"),
+        ({"ordering": "--created_at"}, "ordering"),
         ({"ordering": "first_seen_at_sort_key"}, "ordering"),
         ({"cursor": "garbage"}, "cursor"),
         ({"q": "troops " * 100}, "q"),
@@ -291,6 +292,16 @@ def test_a_cursor_the_api_did_not_give_out_is_a_400(viewer_api):
     forged = base64.b64encode(b"p=2022-02-15 12:00:00+17:58").decode()
     for bad in (forged, cursor[:-2], cursor + "x", "cD0x"):
         assert_problem(viewer_api.get(CLAIMS, {"cursor": bad, "page_size": 1}), 400, field="cursor")
+    # A cursor is a position in one list in one order: a date is no position among ranks.
+    for other in ({"q": "claim"}, {"ordering": "created_at"}):
+        response = viewer_api.get(CLAIMS, {**other, "cursor": cursor, "page_size": 1})
+        assert_problem(response, 400, field="cursor")
+    f.source(name="Dmitry Peskov")
+    f.source(name="Jens Stoltenberg")
+    sources_next = viewer_api.get("/api/v1/sources/", {"page_size": 1}).json()["next"]
+    sources_cursor = parse_qs(urlsplit(sources_next).query)["cursor"][0]
+    response = viewer_api.get(CLAIMS, {"cursor": sources_cursor, "page_size": 1})
+    assert_problem(response, 400, field="cursor")
 
 
 # --- ETags and conditional requests ---------------------------------------------------------
