@@ -247,6 +247,7 @@ class DeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Delivery]):
     """Deliveries to one of my endpoints, newest first, each with every attempt."""
 
     serializer_class = DeliverySerializer
+    lookup_value_regex = "[0-9]+"  # anything else is a 404, not a query for a non-number
     cursor_ordering = ("-created_at", "-id")
     required_perms = {
         "GET": ["notifications.view_webhookendpoint"],

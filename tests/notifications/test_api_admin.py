@@ -58,6 +58,7 @@ def test_webhooks_api_flow(api):  # noqa: F811
     assert [d["event_type"] for d in deliveries] == [EventType.WEBHOOK_TEST]
     redeliver = f"{hook}deliveries/{deliveries[0]['id']}/redeliver/"
     assert client.post(redeliver).status_code == 400  # still pending
+    assert client.post(f"{hook}deliveries/not-a-number/redeliver/").status_code == 404
     Delivery.objects.update(status=DeliveryStatus.DEAD)
     assert client.post(redeliver).data["status"] == DeliveryStatus.PENDING
     bad = client.post("/api/v1/webhooks/", {"url": "http://127.0.0.1/", "event_types": ["x"]})
