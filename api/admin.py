@@ -10,12 +10,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from api.models import ApiToken
-from api.services import api_token_create, api_token_revoke
+from api.services import MAX_EXPIRY_DAYS, api_token_create, api_token_revoke
 
 
 class ApiTokenForm(forms.ModelForm[ApiToken]):
     expires_in_days = forms.IntegerField(
-        min_value=1, required=False, help_text="Leave empty for a token that does not expire."
+        min_value=1,
+        max_value=MAX_EXPIRY_DAYS,
+        required=False,
+        help_text="Leave empty for a token that does not expire.",
     )
 
     class Meta:

@@ -17,6 +17,8 @@ from claims.services import Actor
 TOKEN_PREFIX = "ct_"  # noqa: S105 (a marker, not a secret)
 # Writing last_used_at on every request would make each read a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A token that should outlive this is one that should never expire.
+MAX_EXPIRY_DAYS = 3650
 
 
 def token_digest(raw: str) -> str:
@@ -34,6 +36,10 @@ def api_token_create(
         raise ValidationError({"name": "Give the token a name saying what it is for."})
     if expires_in is not None and expires_in <= timedelta(0):
         raise ValidationError({"expires_in": "The expiry must be in the future."})
+    if expires_in is not None and expires_in > timedelta(days=MAX_EXPIRY_DAYS):
+        raise ValidationError(
+            {"expires_in": f"The expiry may be at most {MAX_EXPIRY_DAYS} days away."}
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

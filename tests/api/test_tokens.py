@@ -80,7 +80,8 @@ def test_the_command_sets_an_expiry():
     ("args", "message"),
     [
         (("nobody",), "No user 'nobody'."),
-        (("bot", "--expires-days", "0"), "--expires-days must be 1 or more."),
+        (("bot", "--expires-days", "0"), "--expires-days must be from 1 to 3650."),
+        (("bot", "--expires-days", "1000000000"), "--expires-days must be from 1 to 3650."),
         (("bot", "--name", "   "), "Give the token a name saying what it is for."),
         (("sleeper",), "'sleeper' is inactive; activate the user first."),
     ],
@@ -245,6 +246,11 @@ def test_a_token_created_in_the_admin_is_shown_once_and_revoked_there():
     )
 
     assert created.status_code == 200
+    too_far = browser.post(
+        "/admin/api/apitoken/add/",
+        {"user": user.pk, "name": "forever", "expires_in_days": "3000000"},
+    )
+    assert "less than or equal to 3650" in too_far.content.decode()
     token = ApiToken.objects.get()
     shown = [str(message) for message in created.context["messages"]]
     raw = re.search(r"\bct_[A-Za-z0-9_-]{43}\b", " ".join(shown))

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from api.services import api_token_create
+from api.services import MAX_EXPIRY_DAYS, api_token_create
 
 
 class Command(BaseCommand):
@@ -29,8 +29,8 @@ class Command(BaseCommand):
             raise CommandError(f"No user {username!r}.") from error
         if not user.is_active:
             raise CommandError(f"{username!r} is inactive; activate the user first.")
-        if expires_days is not None and expires_days < 1:
-            raise CommandError("--expires-days must be 1 or more.")
+        if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:
+            raise CommandError(f"--expires-days must be from 1 to {MAX_EXPIRY_DAYS}.")
         try:
             token, raw = api_token_create(
                 actor=user,
