@@ -251,6 +251,13 @@ class ServiceInlineFormSet(_InlineFormSet):
     def service_remove(self, *, actor: User, obj: Any) -> None:
         raise NotImplementedError
 
+    def clean(self) -> None:
+        super().clean()
+        # Django accepts the id of any row of the table in a listed row, and makes an id that
+        # is not one of this formset's rows a new, unsaved object: refuse both.
+        if any(form.instance._state.adding for form in self.initial_forms):
+            raise ValidationError("A row is not one of this claim's; reload the page.")
+
     def save_through_services(self, *, actor: User, claim: Claim) -> None:
         # The lists Django's change message reads (normally filled by formset.save()).
         self.new_objects: list[Any] = []
@@ -469,6 +476,8 @@ class EvidenceInline(_TabularInline):
 
     @admin.display(description="Added")
     def added(self, obj: Evidence) -> str:
+        if obj.added_at is None:  # a refused form shown again, with a row that is not saved
+            return "—"
         return f"{obj.added_at:%Y-%m-%d %H:%M} by {obj.added_by}"
 
     @admin.display(description="State")

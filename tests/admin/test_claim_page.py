@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -373,6 +375,22 @@ def test_withdrawing_evidence_with_a_reason(editor_client: Client, documented_cl
     page = editor_client.get(change_url(documented_claim)).content.decode()
     assert "Withdrawn" in page
     assert "The image is from 2014." in page
+
+
+def test_evidence_of_another_claim_or_none_cannot_be_withdrawn_here(
+    editor_client: Client, documented_claim: Claim
+) -> None:
+    elsewhere = factories.evidence(claim=factories.claim(text="Another claim."))
+    data = form_data(editor_client.get(change_url(documented_claim)), "claim_form")
+    data["evidence-0-withdraw_reason"] = "The image is from 2014."
+
+    for forged in (str(elsewhere.pk), str(uuid.uuid4())):
+        data["evidence-0-id"] = forged
+        response = editor_client.post(change_url(documented_claim), data)
+
+        assert response.status_code == 200  # the form again, saying what is wrong
+        assert "is not one of this claim&#x27;s; reload the page." in response.content.decode()
+    assert not Evidence.objects.filter(withdrawn_at__isnull=False).exists()
 
 
 def test_edit_history_records_user_and_channel(
