@@ -14,6 +14,9 @@ from rest_framework import serializers
 
 from api.renderers import datetime_text
 from claims.models import (
+    CLAIM_SUMMARY_MAX_LENGTH,
+    CLAIM_TEXT_MAX_LENGTH,
+    LANGUAGE_CODE_PATTERN,
     Appearance,
     ClaimStatus,
     Source,
@@ -112,15 +115,17 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
 
 
 class ClaimInputSerializer(serializers.Serializer[Any]):
-    text = serializers.CharField(max_length=10_000, trim_whitespace=True)
-    summary = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    text = serializers.CharField(max_length=CLAIM_TEXT_MAX_LENGTH, trim_whitespace=True)
+    summary = serializers.CharField(
+        required=False, allow_blank=True, max_length=CLAIM_SUMMARY_MAX_LENGTH
+    )
     claimant = serializers.PrimaryKeyRelatedField(
         queryset=Source.objects.all(), required=False, allow_null=True,
         help_text="The id of the source who made the claim.",
     )  # fmt: skip
     first_seen_at = serializers.DateTimeField(required=False, allow_null=True)
     language = serializers.RegexField(
-        r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", required=False, max_length=16,
+        LANGUAGE_CODE_PATTERN, required=False, max_length=16,
         help_text="An ISO 639 code such as en, ru or uk.",
     )  # fmt: skip
     tags = serializers.ListField(

@@ -8,6 +8,7 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Trim
@@ -94,19 +95,42 @@ class Tag(models.Model):
         return self.name
 
 
+# What a claim may hold, wherever it is written (admin, API, services).
+CLAIM_TEXT_MAX_LENGTH = 10_000
+CLAIM_SUMMARY_MAX_LENGTH = 20_000
+LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+
+
 # The search document is derived data (claims/search.py): refreshing it is not an edit.
 @pghistory.track(exclude=["search_vector"])
 class Claim(models.Model):
     """A checkable assertion. Its status changes only through ``claim_transition``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    text = models.TextField(help_text="The assertion, as it was made.")
-    summary = models.TextField(blank=True, help_text="Context a reader needs.")
+    text = models.TextField(
+        help_text="The assertion, as it was made.",
+        validators=[MaxLengthValidator(CLAIM_TEXT_MAX_LENGTH)],
+    )
+    summary = models.TextField(
+        blank=True,
+        help_text="Context a reader needs.",
+        validators=[MaxLengthValidator(CLAIM_SUMMARY_MAX_LENGTH)],
+    )
     claimant = models.ForeignKey(
         Source, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
     )
     first_seen_at = models.DateTimeField(null=True, blank=True)
-    language = models.CharField(max_length=16, default="en")
+    language = models.CharField(
+        max_length=16,
+        default="en",
+        help_text="An ISO 639 code such as en, ru or uk (with a region if need be: pt-BR).",
+        validators=[
+            RegexValidator(
+                LANGUAGE_CODE_PATTERN,
+                "Give an ISO 639 code such as en, ru or uk (with a region if need be: pt-BR).",
+            )
+        ],
+    )
     tags = models.ManyToManyField(Tag, through="ClaimTag", blank=True, related_name="claims")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

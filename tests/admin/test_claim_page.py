@@ -122,6 +122,20 @@ def test_creating_a_claim_with_tags_and_assignee(editor_client: Client, editor_u
     assert any("was added successfully" in message for message in messages_of(response))
 
 
+def test_the_admin_holds_a_claim_to_the_apis_rules(editor_client: Client) -> None:
+    add_url = reverse("admin:claims_claim_add")
+    data = form_data(editor_client.get(add_url), "claim_form")
+
+    too_long = editor_client.post(add_url, {**data, "text": "x" * 10_001})
+    bad_language = editor_client.post(
+        add_url, {**data, "text": "A claim.", "language": "zz-ZZZZZZZZZ"}
+    )
+
+    assert "at most 10000 characters" in too_long.content.decode()
+    assert "Give an ISO 639 code" in bad_language.content.decode()
+    assert not Claim.objects.exists()
+
+
 def test_creating_a_claim_with_a_statement_and_evidence_at_once(editor_client: Client) -> None:
     kuleba = factories.source(name="Dmytro Kuleba")
     add_url = reverse("admin:claims_claim_add")
