@@ -131,6 +131,7 @@ PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.DeleteEvent(),
 )
 PGHISTORY_ADMIN_LIST_DISPLAY = ["pgh_created_at", "pgh_obj_model", "pgh_obj_id", "pgh_label"]
+PGHISTORY_ADMIN_CLASS = "claims.admin.HistoryEventsAdmin"
 
 # consolemail:// prints mails (development); smtp+tls://user:password@host:587 in production.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

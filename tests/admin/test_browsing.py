@@ -74,3 +74,9 @@ def test_sources_list_counts_claims_and_searches(viewer_client: Client) -> None:
     assert "Dmitry Peskov" in page
     assert "Dmytro Kuleba" not in page
     assert '<td class="field-claim_count">2</td>' in page
+
+
+def test_the_edit_history_of_everything_lists_with_and_without_counts(admin_client: Client) -> None:
+    reviewed_claim(0)
+    for params in ({}, {"_facets": "True"}):
+        assert admin_client.get("/admin/pghistory/events/", params).status_code == 200
