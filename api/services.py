@@ -69,8 +69,8 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
 _TOKEN_FIELDS = [field.attname for field in ApiToken._meta.concrete_fields]
 _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _AUTHENTICATE_SQL = f"""
-SELECT {", ".join(f"t.{name}" for name in _TOKEN_FIELDS)},
-       {", ".join(f"u.{name}" for name in _USER_FIELDS)},
+SELECT {", ".join(f"t.{field.column}" for field in ApiToken._meta.concrete_fields)},
+       {", ".join(f"u.{field.column}" for field in User._meta.concrete_fields)},
        ARRAY(
          SELECT ct.app_label || '.' || p.codename FROM auth_permission p
          JOIN django_content_type ct ON ct.id = p.content_type_id
