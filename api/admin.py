@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from api.models import ApiToken
 from api.services import MAX_EXPIRY_DAYS, api_token_create, api_token_revoke
+from claims.admin import KeySafeAdminMixin
 
 
 class ApiTokenForm(forms.ModelForm[ApiToken]):
@@ -27,7 +28,7 @@ class ApiTokenForm(forms.ModelForm[ApiToken]):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+class ApiTokenAdmin(KeySafeAdminMixin, admin.ModelAdmin[ApiToken]):
     """Tokens are created here (the secret is shown once) and revoked; never edited."""
 
     form = ApiTokenForm

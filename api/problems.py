@@ -11,10 +11,10 @@ from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -160,6 +160,20 @@ def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # The project raises BadRequest with a message for the client; Django's other 400s
+    # (SuspiciousOperation) keep theirs to the log.
+    ours = type(exception) is BadRequest
+    detail = str(exception) if ours else "The request is malformed."
+    if is_api_request(request):
+        return _django_problem(request, 400, detail)
+    if ours:
+        return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
+    from django.views.defaults import bad_request as default
+
+    return default(request, exception)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_request(request):
         return _django_problem(request, 404, "There is nothing at this URL.")
@@ -178,4 +192,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return default(request)
 
 
-__all__ = ["Http404", "exception_handler", "page_not_found", "server_error"]
+__all__ = ["Http404", "bad_request", "exception_handler", "page_not_found", "server_error"]

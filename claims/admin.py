@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -136,7 +137,58 @@ def acting_user(request: HttpRequest) -> User:
     return user
 
 
-class HistoryEventsAdmin(pghistory.admin.EventsAdmin):
+# --- Keys posted by the admin's own widgets --------------------------------------------------
+
+
+def is_key(field: Any, value: Any) -> bool:
+    """True if ``value`` can be a value of the model field ``field`` (a key: a UUID, a number)."""
+    try:
+        field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
+
+
+class KeySafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget; a posted value that is not a key shows as no choice.
+
+    The field's own error ("Select a valid choice") says what was wrong; Django's widget looked
+    the value up in the database to show it again, and a value that is not a key was a 500.
+    """
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        target = self.field.target_field
+        return super().optgroups(name, [item for item in value if is_key(target, item)], attr)
+
+
+class KeySafeAdminMixin:
+    """Posted keys that are not keys at all are refused like unknown ones, never a 500: the
+    rows selected for an action and the choice of an autocomplete field."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):  # type: ignore[attr-defined]
+            kwargs["widget"] = KeySafeAutocompleteSelect(
+                db_field,
+                self.admin_site,  # type: ignore[attr-defined]
+                using=kwargs.get("using"),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        key = queryset.model._meta.pk
+        if not all(is_key(key, pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(  # type: ignore[attr-defined]
+                request,
+                "The selection is not one of the listed rows; select them again.",
+                messages.WARNING,
+            )
+            return None  # the change list again, as after an action without a selection
+        return super().response_action(request, queryset, *args, **kwargs)  # type: ignore[misc]
+
+
+class HistoryEventsAdmin(KeySafeAdminMixin, pghistory.admin.EventsAdmin):
     """pghistory's admin of every event (PGHISTORY_ADMIN_CLASS)."""
 
     # Its change list does not take Django 5's facet counts: "Show counts" was a 500.
@@ -210,7 +262,7 @@ class VersionedModelForm(ServiceModelForm):
         return cleaned
 
 
-class ServiceWriteAdmin(_ModelAdmin):
+class ServiceWriteAdmin(KeySafeAdminMixin, _ModelAdmin):
     """Saves through services; a refused save shows the form again with what was wrong."""
 
     def changeform_view(
@@ -382,7 +434,7 @@ class StatementForm(_ModelForm):
         widgets = {"quote": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
 
-class StatementInline(_TabularInline):
+class StatementInline(KeySafeAdminMixin, _TabularInline):
     model = Statement
     form = StatementForm
     formset = StatementFormSet

@@ -19,5 +19,6 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
 ]
 
+handler400 = "api.problems.bad_request"
 handler404 = "api.problems.page_not_found"
 handler500 = "api.problems.server_error"

@@ -16,7 +16,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
-from claims.admin import ServiceModelForm, ServiceWriteAdmin, acting_user, service_refused
+from claims.admin import (
+    KeySafeAdminMixin,
+    ServiceModelForm,
+    ServiceWriteAdmin,
+    acting_user,
+    service_refused,
+)
 from claims.models import Claim
 from notifications import services
 from notifications.models import (
@@ -47,7 +53,7 @@ def _service_error(request: HttpRequest, error: ValidationError | PermissionDeni
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(_ModelAdmin):
+class SubscriptionAdmin(KeySafeAdminMixin, _ModelAdmin):
     """The signed-in user's own subscriptions ("my subscriptions")."""
 
     list_display = ["__str__", "target", "created_at"]
@@ -197,7 +203,7 @@ class DeliveryAttemptInline(_TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(_ModelAdmin):
+class DeliveryAdmin(KeySafeAdminMixin, _ModelAdmin):
     list_display = [
         "event_type",
         "channel",
