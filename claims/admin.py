@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -701,14 +701,19 @@ class ClaimAdmin(ServiceWriteAdmin):
         # Matches statements through EXISTS, so no claim is listed twice.
         return claim_search(queryset, search_term), False
 
-    def formfield_for_foreignkey(
-        self, db_field: Any, request: HttpRequest, **kwargs: Any
-    ) -> forms.ModelChoiceField | None:
-        if db_field.name == "assignee":
-            kwargs["queryset"] = (
-                get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if "assignee" in form.base_fields:
+            # Active staff users, as the service requires, and whoever the claim is assigned
+            # to now: an assignee who has left stays until someone assigns another.
+            people = Q(is_active=True, is_staff=True)
+            if obj is not None and obj.assignee_id:
+                people |= Q(pk=obj.assignee_id)
+            users = get_user_model().objects.filter(people).order_by("username")
+            form.base_fields["assignee"].queryset = users
+        return form
 
     # List columns.
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 import pghistory
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from claims import services as claim_services
@@ -468,6 +469,8 @@ def _demo_user(username: str, group_name: str, result: DemoResult) -> User:
             username=username, email=f"{username}@example.org", password=None, is_staff=True
         )
         result.users += 1
+    if not (user.is_active and user.is_staff):  # such a user may not act or be assigned claims
+        raise PermissionDenied(f"The demo user {username!r} is not an active staff user.")
     user.groups.add(Group.objects.get(name=group_name))  # no write when already a member
     return user
 

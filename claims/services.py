@@ -41,6 +41,17 @@ def require_perm(actor: Actor, perm: str, action: str) -> User:
     return actor
 
 
+def _check_assignee(assignee: User | None) -> None:
+    """Claims are assigned to people who review in the admin: active staff users."""
+    if assignee is not None and not (assignee.is_active and assignee.is_staff):
+        raise ValidationError(
+            {
+                "assignee": f"{assignee.get_username()} cannot be assigned claims: only active"
+                " staff users (people with a role) can."
+            }
+        )
+
+
 def check_version(*, current: int, seen: int) -> None:
     if current != seen:
         raise StaleVersionError(current_version=current, seen_version=seen)
@@ -149,6 +160,7 @@ def claim_create(
 ) -> Claim:
     """Create an unverified claim."""
     user = require_perm(actor, "claims.add_claim", "add claims")
+    _check_assignee(assignee)
     claim = Claim(
         text=text.strip(),
         summary=summary,
@@ -178,6 +190,8 @@ def claim_update(*, actor: Actor, claim: Claim, version: int, data: Mapping[str,
     locked = claim_lock(claim_id=claim.pk)
     check_version(current=locked.version, seen=version)
     fields = {name: value for name, value in data.items() if name != "tags"}
+    if "assignee" in fields and fields["assignee"] != locked.assignee:
+        _check_assignee(fields["assignee"])
     changed_fields = _apply(locked, fields, CLAIM_EDITABLE)
     changed = bool(changed_fields)
     if "tags" in data:
@@ -196,6 +210,7 @@ def claim_assign(*, actor: Actor, claim: Claim, assignee: Any) -> Claim:
     require_perm(actor, "claims.change_claim", "assign claims")
     locked = claim_lock(claim_id=claim.pk)
     if locked.assignee_id != (assignee.pk if assignee else None):
+        _check_assignee(assignee)
         locked.assignee = assignee
         locked.version += 1
         locked.save(update_fields=["assignee", "version", "updated_at"])

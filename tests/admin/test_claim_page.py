@@ -267,6 +267,23 @@ def test_service_refusal_is_a_form_error_and_saves_nothing(
     assert not Appearance.objects.filter(url="https://reuters.example/not-saved").exists()
 
 
+def test_a_claim_whose_assignee_has_left_is_still_edited(editor_client: Client) -> None:
+    editor, gone = factories.editor(), factories.reviewer(username="gone")
+    claim = factories.claim(actor=editor)
+    claim_services.claim_assign(actor=editor, claim=claim, assignee=gone)
+    gone.is_active = False
+    gone.save()
+    page = editor_client.get(change_url(claim))
+    data = form_data(page, "claim_form")
+    assert data["assignee"] == str(gone.pk)
+    data["summary"] = "Said on 15 February 2022."
+
+    response = editor_client.post(change_url(claim), data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert (refreshed(claim).summary, refreshed(claim).assignee) == (data["summary"], gone)
+
+
 def test_stale_source_form_is_refused(editor_client: Client) -> None:
     source = factories.source(name="Valery Gerasimov", role="Chief of General Staff")
     url = reverse("admin:claims_source_change", args=[source.pk])

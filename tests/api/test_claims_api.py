@@ -590,6 +590,19 @@ def test_wrong_types_are_a_400_with_every_field_named(api, body, fields):
     )
 
 
+def test_a_user_without_a_role_is_not_assigned_claims(api):
+    f.UserFactory(username="outsider", is_staff=False)
+    editor = api(f.editor())
+    created = editor.post(CLAIMS, {"text": "x", "assignee": "outsider"}, format="json")
+    problem = assert_problem(created, 400, field="assignee")
+    assert "outsider cannot be assigned claims" in problem["errors"]["assignee"][0]
+    claim = f.claim()
+    url = f"{CLAIMS}{claim.pk}/"
+    changed = editor.patch(url, {"assignee": "outsider"}, format="json", HTTP_IF_MATCH='"v1"')
+    assert_problem(changed, 400, field="assignee")
+    assert editor.get(url).json()["assignee"] is None
+
+
 def test_a_lone_surrogate_is_a_400(api):
     raw = '{"text": "lone \\ud800 surrogate"}'
     response = api(f.editor()).generic("POST", CLAIMS, raw, content_type="application/json")

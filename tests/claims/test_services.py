@@ -141,6 +141,35 @@ def test_assign():
     assert again.version == 2
 
 
+def test_only_active_staff_users_are_assigned_claims():
+    editor = f.editor()
+    claim = f.claim(actor=editor)
+    outsider = f.UserFactory(username="outsider", is_staff=False)
+    gone = f.reviewer(username="gone", is_active=False)
+    for user in (outsider, gone):
+        with pytest.raises(ValidationError) as error:
+            services.claim_assign(actor=editor, claim=claim, assignee=user)
+        assert (
+            f"{user.username} cannot be assigned claims" in error.value.message_dict["assignee"][0]
+        )
+        with pytest.raises(ValidationError):
+            services.claim_update(actor=editor, claim=claim, version=1, data={"assignee": user})
+        with pytest.raises(ValidationError):
+            services.claim_create(actor=editor, text="Troops are leaving.", assignee=user)
+    claim.refresh_from_db()
+    assert (claim.assignee, claim.version) == (None, 1)
+
+
+def test_a_claim_keeps_an_assignee_who_has_left_until_it_is_reassigned():
+    editor, reviewer = f.editor(), f.reviewer()
+    claim = f.claim(actor=editor)
+    services.claim_assign(actor=editor, claim=claim, assignee=reviewer)
+    reviewer.is_active = False
+    reviewer.save()
+    edited = services.claim_update(actor=editor, claim=claim, version=2, data={"summary": "New."})
+    assert (edited.assignee, edited.version) == (reviewer, 3)
+
+
 def test_renaming_a_source_changes_the_version_of_its_claims():
     editor = f.editor()
     peskov = f.source(name="Dmitry Peskov", role="Kremlin spokesperson")

@@ -23,8 +23,8 @@ class Command(BaseCommand):
         except PermissionDenied as exc:
             raise CommandError(
                 f"{exc} Check that the users {EDITOR_USERNAME!r} and {REVIEWER_USERNAME!r} are "
-                "active and in the Editor and Reviewer groups, or delete them to let loaddemo "
-                "create them."
+                "active staff users in the Editor and Reviewer groups, or delete them to let "
+                "loaddemo create them."
             ) from exc
         except (ValidationError, DomainError) as exc:
             raise CommandError(f"The demo data could not be loaded: {exc}") from exc
