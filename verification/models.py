@@ -34,10 +34,14 @@ class Channel(models.TextChoices):
     COMMAND = "command", "Command"
 
 
+# Where evidence files are stored, in the default storage (MEDIA_ROOT).
+EVIDENCE_DIRECTORY = "evidence"
+
+
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
     # The stored name is random; the (sanitised) original name is kept in a field.
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"evidence/{uuid.uuid4().hex}.{suffix}"
+    return f"{EVIDENCE_DIRECTORY}/{uuid.uuid4().hex}.{suffix}"
 
 
 @pghistory.track()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import pghistory
@@ -16,7 +17,13 @@ from claims.models import Claim, ClaimStatus
 from claims.services import Actor, check_version, claim_lock, claim_touch, require_perm
 from notifications.services import evidence_added_record, status_change_record
 from verification import workflow
-from verification.models import Channel, Evidence, StatusChange, StatusChangeEvidence
+from verification.models import (
+    EVIDENCE_DIRECTORY,
+    Channel,
+    Evidence,
+    StatusChange,
+    StatusChangeEvidence,
+)
 from verification.signals import status_change_committed
 from verification.uploads import inspect_upload
 
@@ -52,6 +59,36 @@ def evidence_add(
     claim_touch(claim=locked)
     evidence_added_record(evidence=evidence, actor=user)
     return evidence
+
+
+def evidence_orphans_remove(*, older_than: timedelta, dry_run: bool = False) -> list[str]:
+    """Delete stored evidence files that no evidence refers to, stored before ``older_than``.
+
+    evidence_add stores the file before its row commits: when that transaction rolls back (a
+    refused admin save whose other rows failed, a crash), the file stays behind. The age keeps
+    the files of transactions still running. Returns the names deleted (or, with ``dry_run``,
+    that would be).
+    """
+    storage = Evidence._meta.get_field("file").storage
+    try:
+        _, names = storage.listdir(EVIDENCE_DIRECTORY)
+    except FileNotFoundError:
+        return []
+    cutoff = timezone.now() - older_than
+    stored = sorted(f"{EVIDENCE_DIRECTORY}/{name}" for name in names)
+    orphans: list[str] = []
+    for start in range(0, len(stored), 1000):
+        batch = stored[start : start + 1000]
+        referenced = set(Evidence.objects.filter(file__in=batch).values_list("file", flat=True))
+        orphans += [
+            name
+            for name in batch
+            if name not in referenced and storage.get_modified_time(name) < cutoff
+        ]
+    if not dry_run:
+        for name in orphans:
+            storage.delete(name)
+    return orphans
 
 
 @transaction.atomic

@@ -118,6 +118,8 @@ STORAGES = {
 }
 
 EVIDENCE_MAX_UPLOAD_BYTES = env.int("EVIDENCE_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+# Evidence files no evidence refers to (a rolled-back save) are deleted once this old.
+EVIDENCE_ORPHAN_HOURS = env.float("EVIDENCE_ORPHAN_HOURS", default=24.0)
 # Uploads above this are streamed to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -181,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-deliveries-requeue": {
         "task": "notifications.deliveries_requeue_task",
         "schedule": NOTIFY_SWEEP_SECONDS,
+    },
+    "verification-evidence-orphans-remove": {
+        "task": "verification.evidence_orphans_remove_task",
+        "schedule": 24 * 3600.0,
     },
 }
 

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 
 from claims.models import Claim
 from tests import factories as f
 from verification.models import Evidence
-from verification.services import evidence_withdraw
+from verification.services import evidence_orphans_remove, evidence_withdraw
 from verification.uploads import safe_filename
 
 pytestmark = pytest.mark.django_db
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
+
+
+def run_command(name: str, *args: str) -> str:
+    out = StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
 
 
 def upload(name: str, content: bytes, content_type: str = "image/png") -> SimpleUploadedFile:
@@ -196,3 +206,44 @@ def test_claim_has_evidence_relation():
     claim = f.claim()
     f.evidence(claim=claim)
     assert Claim.objects.get(pk=claim.pk).evidence.count() == 1
+
+
+def test_a_file_whose_transaction_rolled_back_is_removed_once_old_enough(settings):
+    claim = f.claim()
+    kept = f.evidence(claim=claim, file=f.png_upload("kept.png"))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        f.evidence(claim=claim, file=f.png_upload("stored, then rolled back.png"))
+        raise RuntimeError("a later write of the same save failed")
+    evidence_dir = Path(settings.MEDIA_ROOT) / "evidence"
+    assert len(list(evidence_dir.iterdir())) == 2  # the rolled-back row's file stayed
+
+    young = run_command("evidence_remove_orphans", "--older-than-hours", "1")
+    dry = run_command("evidence_remove_orphans", "--older-than-hours", "0", "--dry-run")
+    assert len(list(evidence_dir.iterdir())) == 2
+    output = run_command("evidence_remove_orphans", "--older-than-hours", "0")
+
+    assert young == "Deleted 0 orphaned evidence file(s).\n"  # its transaction may be running
+    assert dry.endswith("Would delete 1 orphaned evidence file(s).\n")
+    assert output.endswith("Deleted 1 orphaned evidence file(s).\n")
+    assert [path.name for path in evidence_dir.iterdir()] == [Path(kept.file.name).name]
+    assert Evidence.objects.get(pk=kept.pk).file.read() == f.PNG_BYTES
+
+
+def test_removing_orphans_without_any_evidence_stored_does_nothing():
+    assert evidence_orphans_remove(older_than=timedelta(0)) == []
+
+
+def test_beat_removes_orphans_daily(settings):
+    from config.celery import app
+    from verification.tasks import evidence_orphans_remove_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["verification-evidence-orphans-remove"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] == 24 * 3600
+    with pytest.raises(RuntimeError), transaction.atomic():
+        f.evidence(claim=f.claim(), file=f.png_upload("rolled back.png"))
+        raise RuntimeError("rolled back")
+    settings.EVIDENCE_ORPHAN_HOURS = 0
+    assert app.tasks[entry["task"]].apply().get() == 1
+    assert evidence_orphans_remove_task() == 0
