@@ -56,9 +56,9 @@ def _service_error(request: HttpRequest, error: ValidationError | PermissionDeni
 class SubscriptionAdmin(KeySafeAdminMixin, _ModelAdmin):
     """The signed-in user's own subscriptions ("my subscriptions")."""
 
-    list_display = ["__str__", "target", "created_at"]
-    list_filter = ["target"]
-    fields = ["target", "claim", "tag", "source"]
+    list_display = ["__str__", "target", "muted", "created_at"]
+    list_filter = ["target", "muted"]
+    fields = ["target", "claim", "tag", "source", "muted"]
     raw_id_fields = ["claim", "source"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Subscription]:
@@ -87,6 +87,7 @@ class SubscriptionAdmin(KeySafeAdminMixin, _ModelAdmin):
             claim=obj.claim,
             tag=obj.tag,
             source=obj.source,
+            muted=obj.muted,
         )
         obj.pk = created.pk
 
@@ -113,7 +114,11 @@ class SubscriptionAdmin(KeySafeAdminMixin, _ModelAdmin):
             messages.success(request, "You now watch this claim.")
         else:
             services.claim_unwatch(actor=request.user, claim=claim)
-            messages.success(request, "You no longer watch this claim.")
+            messages.success(
+                request,
+                "You no longer watch this claim: no email about it, even as its creator or "
+                "assignee or through a tag, its claimant or every claim, until you watch it again.",
+            )
         return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
 
 

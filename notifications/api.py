@@ -46,7 +46,7 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
 
     class Meta:
         model = Subscription
-        fields = ["id", "target", "claim", "tag", "source", "created_at"]
+        fields = ["id", "target", "claim", "tag", "source", "muted", "created_at"]
 
 
 class SubscriptionInputSerializer(serializers.Serializer[Any]):
@@ -55,6 +55,11 @@ class SubscriptionInputSerializer(serializers.Serializer[Any]):
     tag = SlugField(slug_field="name", queryset=Tag.objects.all(), required=False)
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Source.objects.all(), required=False
+    )
+    muted = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With target claim: no emails about the claim, whatever else would send them.",
     )
 
 

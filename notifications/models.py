@@ -44,11 +44,20 @@ class Subscription(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, null=True, blank=True)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, null=True, blank=True)
     source = models.ForeignKey(Source, on_delete=models.CASCADE, null=True, blank=True)
+    muted = models.BooleanField(
+        default=False,
+        help_text="One claim only: no emails about it, whatever else would send them (its "
+        "creator or assignee, a tag, a source, every claim).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            models.CheckConstraint(
+                name="subscription_muted_only_a_claim",
+                condition=Q(muted=False) | Q(target="claim"),
+            ),
             models.CheckConstraint(
                 name="subscription_target_matches",
                 condition=(
@@ -80,7 +89,7 @@ class Subscription(models.Model):
         if self.target == SubscriptionTarget.ALL:
             return "Every claim"
         subject = self.claim or self.tag or self.source
-        return f"{self.get_target_display()}: {subject}"
+        return f"{'Muted' if self.muted else self.get_target_display()}: {subject}"
 
 
 class WebhookEndpoint(models.Model):

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -88,9 +88,10 @@ def evidence_data(item: Any) -> dict[str, Any]:
 
 
 # Users who watch a claim (every claim, the claim, one of its tags, its claimant; or
-# automatically as its creator or assignee), are active, have an email address and may see
-# claims (superusers; view_claim of their own or of a group). Hand-written: built with the ORM,
-# composing this query cost five times as long as PostgreSQL took to run it (bench/).
+# automatically as its creator or assignee) and have not muted it, are active, have an email
+# address and may see claims (superusers; view_claim of their own or of a group). Hand-written:
+# built with the ORM, composing this query cost five times as long as PostgreSQL took to run it
+# (bench/).
 _SUBSCRIBERS_SQL = """
 WITH view_claim AS (
   SELECT p.id FROM auth_permission p
@@ -104,12 +105,15 @@ WHERE u.is_active AND u.email <> ''
     OR u.id IN (
       SELECT s.user_id FROM notifications_subscription s
       WHERE s.target = %(all)s
-         OR (s.target = %(one_claim)s AND s.claim_id = %(claim)s)
+         OR (s.target = %(one_claim)s AND s.claim_id = %(claim)s AND NOT s.muted)
          OR (s.target = %(source)s AND s.source_id = %(claimant)s)
          OR (s.target = %(tag)s AND s.tag_id IN (
                SELECT ct.tag_id FROM claims_claimtag ct WHERE ct.claim_id = %(claim)s))
     )
   )
+  AND NOT EXISTS (
+    SELECT 1 FROM notifications_subscription m
+    WHERE m.user_id = u.id AND m.target = %(one_claim)s AND m.claim_id = %(claim)s AND m.muted)
   AND (
     u.is_superuser
     OR EXISTS (
@@ -671,8 +675,13 @@ def subscription_create(
     claim: Claim | None = None,
     tag: Tag | None = None,
     source: Source | None = None,
+    muted: bool = False,
 ) -> Subscription:
-    """Watch a claim, a tag, a source or every claim (idempotent: returns the existing one)."""
+    """Watch a claim, a tag, a source or every claim (idempotent: returns the existing one).
+
+    ``muted`` (a claim only) stops every email about the claim instead; a user has one row
+    per claim, watching or muted, so this changes the existing row.
+    """
     user = require_perm(actor, VIEW_CLAIM, "watch claims")
     subject = {"claim": claim, "tag": tag, "source": source}
     given = {name for name, value in subject.items() if value is not None}
@@ -682,14 +691,16 @@ def subscription_create(
     if given != expected:
         what = "nothing else" if not expected else f"the {target} only"
         raise ValidationError({target if expected else "target": f"Give {what}."})
-    existing = Subscription.objects.filter(user=user, target=target, **subject).first()
-    if existing:
-        return existing
-    try:
-        with transaction.atomic():
-            return Subscription.objects.create(user=user, target=target, **subject)
-    except IntegrityError:  # created meanwhile by a concurrent request
-        return Subscription.objects.get(user=user, target=target, **subject)
+    if muted and target != SubscriptionTarget.CLAIM:
+        raise ValidationError({"muted": "Only one claim can be muted, not a tag, a source or all."})
+    # get_or_create gets the row a concurrent request created meanwhile.
+    subscription, _ = Subscription.objects.get_or_create(
+        user=user, target=target, **subject, defaults={"muted": muted}
+    )
+    if subscription.muted != muted:
+        subscription.muted = muted
+        subscription.save(update_fields=["muted"])
+    return subscription
 
 
 @transaction.atomic
@@ -701,10 +712,30 @@ def subscription_delete(*, actor: Actor, subscription: Subscription) -> None:
 
 
 def claim_watch(*, actor: Actor, claim: Claim) -> Subscription:
+    """Get the claim's emails (and no longer mute it)."""
     return subscription_create(actor=actor, target=SubscriptionTarget.CLAIM, claim=claim)
 
 
-@transaction.atomic
-def claim_unwatch(*, actor: Actor, claim: Claim) -> None:
-    user = require_perm(actor, VIEW_CLAIM, "watch claims")
-    Subscription.objects.filter(user=user, target=SubscriptionTarget.CLAIM, claim=claim).delete()
+def claim_unwatch(*, actor: Actor, claim: Claim) -> Subscription:
+    """Get no email about the claim, even as its creator or assignee or through a tag, its
+    claimant or every claim: the claim is muted until watched again (or the mute deleted)."""
+    return subscription_create(
+        actor=actor, target=SubscriptionTarget.CLAIM, claim=claim, muted=True
+    )
+
+
+def claim_watched(*, user: User, claim: Claim) -> bool:
+    """True if ``user`` watches ``claim``: by a subscription or as its creator or assignee,
+    and has not muted it. (Whether an email is sent also depends on the user: see
+    _SUBSCRIBERS_SQL.)"""
+    own = Subscription.objects.filter(user=user)
+    mine = own.filter(target=SubscriptionTarget.CLAIM, claim=claim).first()
+    if mine is not None:
+        return not mine.muted
+    if settings.NOTIFY_AUTO_WATCH and user.pk in (claim.created_by_id, claim.assignee_id):
+        return True
+    return own.filter(
+        Q(target=SubscriptionTarget.ALL)
+        | Q(target=SubscriptionTarget.SOURCE, source_id=claim.claimant_id)
+        | Q(target=SubscriptionTarget.TAG, tag__claims=claim)
+    ).exists()

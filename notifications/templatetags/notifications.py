@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from notifications.models import Subscription, SubscriptionTarget
+from notifications.services import claim_watched
 
 register = template.Library()
 
@@ -17,12 +17,10 @@ def watch_button(context: dict[str, Any], claim: Any) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if claim is None or not getattr(claim, "pk", None) or user is None:
         return {"show": False}
-    watching = Subscription.objects.filter(
-        user_id=user.pk, target=SubscriptionTarget.CLAIM, claim_id=claim.pk
-    ).exists()
+    show = user.is_authenticated and user.has_perm("claims.view_claim")
     return {
-        "show": user.has_perm("claims.view_claim"),
-        "watching": watching,
+        "show": show,
+        "watching": show and claim_watched(user=user, claim=claim),
         "url": reverse("admin:notifications_claim_watch", args=[claim.pk]),
         "csrf_token": context.get("csrf_token"),
     }

@@ -77,7 +77,41 @@ def test_watch_button_on_the_claim_page(client):
     assert b">Unwatch<" in client.get(f"/admin/claims/claim/{claim.pk}/change/").content
     assert client.get("/admin/notifications/subscription/").status_code == 200
     client.post(f"/admin/notifications/subscription/claim/{claim.pk}/watch/", {"watch": "0"})
-    assert not Subscription.objects.exists()
+    assert Subscription.objects.get(user=user, claim=claim).muted
+    assert b">Watch<" in client.get(f"/admin/claims/claim/{claim.pk}/change/").content
+
+
+def test_the_creator_of_a_claim_unwatches_it_from_its_page(client):
+    creator = f.editor()
+    claim = f.claim(actor=creator)
+    client.force_login(creator)
+    page = f"/admin/claims/claim/{claim.pk}/change/"
+    assert b">Unwatch<" in client.get(page).content  # watching as its creator
+    done = client.post(
+        f"/admin/notifications/subscription/claim/{claim.pk}/watch/", {"watch": "0"}, follow=True
+    )
+    assert "even as its creator or assignee" in done.content.decode()
+    assert b">Watch<" in done.content
+    mute = Subscription.objects.get(user=creator, claim=claim)
+    assert mute.muted and str(mute).startswith("Muted: ")
+    client.post(f"/admin/notifications/subscription/claim/{claim.pk}/watch/", {"watch": "1"})
+    assert not Subscription.objects.get(pk=mute.pk).muted
+    assert b">Unwatch<" in client.get(page).content
+
+
+def test_a_claim_is_muted_and_unmuted_over_the_api(api):  # noqa: F811
+    user = f.viewer()
+    claim = f.claim(actor=f.editor(), tags=["nato"])
+    client = api(user)
+    client.post("/api/v1/subscriptions/", {"target": "tag", "tag": "nato"})
+    body = {"target": "claim", "claim": str(claim.pk)}
+    muted = client.post("/api/v1/subscriptions/", {**body, "muted": True}, format="json")
+    assert (muted.status_code, muted.data["muted"]) == (201, True)
+    watching = client.post("/api/v1/subscriptions/", body, format="json")
+    assert (watching.data["id"], watching.data["muted"]) == (muted.data["id"], False)
+    bad = client.post("/api/v1/subscriptions/", {"target": "tag", "tag": "nato", "muted": True})
+    assert bad.status_code == 400
+    assert "Only one claim can be muted" in bad.json()["errors"]["muted"][0]
 
 
 def test_webhook_endpoints_are_added_in_the_admin_with_their_secret_shown_once(client):

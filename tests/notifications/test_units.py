@@ -110,6 +110,41 @@ def test_recipients_are_the_watchers_who_may_see_claims_and_have_an_email():
     assert sorted(emailed) == sorted([creator.username, assignee.username, *watchers])
 
 
+def test_a_muted_claim_emails_nobody_who_muted_it_whatever_else_matches():
+    creator, assignee, actor = f.editor(), f.reviewer(), f.reviewer()
+    claimant = f.source(name="Kremlin")
+    claim = f.claim(actor=creator, claimant=claimant, tags=["nato"], assignee=assignee)
+    other = f.claim(actor=creator, claimant=claimant, tags=["nato"], assignee=assignee)
+    T = SubscriptionTarget
+    fan = f.viewer(username="fan")
+    services.subscription_create(actor=fan, target=T.TAG, tag=Tag.objects.get(name="nato"))
+    services.subscription_create(actor=fan, target=T.SOURCE, source=claimant)
+    services.subscription_create(actor=fan, target=T.ALL)
+    services.claim_watch(actor=fan, claim=claim)
+    keen = f.viewer(username="keen")
+    services.claim_watch(actor=keen, claim=claim)
+    for user in (creator, assignee, fan):
+        services.claim_unwatch(actor=user, claim=claim)
+        assert not services.claim_watched(user=user, claim=claim)
+        assert services.claim_watched(user=user, claim=other)
+
+    f.transition(claim=claim, to_status=S.IN_REVIEW, actor=actor)
+    f.transition(claim=other, to_status=S.IN_REVIEW, actor=actor)
+
+    def emailed(about):
+        return sorted(
+            Delivery.objects.filter(channel=DeliveryChannel.EMAIL, event__claim=about).values_list(
+                "user__username", flat=True
+            )
+        )
+
+    assert emailed(claim) == ["keen"]
+    assert emailed(other) == sorted([creator.username, assignee.username, "fan"])
+    services.claim_watch(actor=fan, claim=claim)
+    f.transition(claim=claim, to_status=S.UNVERIFIED, actor=actor)
+    assert emailed(claim) == ["fan", "keen", "keen"]
+
+
 def test_auto_watch_can_be_turned_off(settings):
     settings.NOTIFY_AUTO_WATCH = False
     claim = f.claim()
