@@ -152,8 +152,8 @@ def is_key(field: Any, value: Any) -> bool:
 class KeySafeAutocompleteSelect(AutocompleteSelect):
     """Django's autocomplete widget; a posted value that is not a key shows as no choice.
 
-    The field's own error ("Select a valid choice") says what was wrong; Django's widget looked
-    the value up in the database to show it again, and a value that is not a key was a 500.
+    The field's own error says what was wrong; Django's widget looked the value up in the
+    database to show it again, and a value that is not a key was a 500.
     """
 
     def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
@@ -188,7 +188,7 @@ class KeySafeAdminMixin:
         return super().response_action(request, queryset, *args, **kwargs)  # type: ignore[misc]
 
 
-class HistoryEventsAdmin(KeySafeAdminMixin, pghistory.admin.EventsAdmin):
+class HistoryEventsAdmin(pghistory.admin.EventsAdmin):
     """pghistory's admin of every event (PGHISTORY_ADMIN_CLASS)."""
 
     # Its change list does not take Django 5's facet counts: "Show counts" was a 500.
