@@ -34,7 +34,10 @@ def test_a_nul_character_in_an_admin_query_is_a_400_saying_so(
     assert "NUL character" in response.content.decode()
 
 
-def test_a_nul_character_in_an_api_query_is_a_problem(client: Client) -> None:
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_nul_character_in_an_api_query_is_a_problem(client: Client, settings, debug) -> None:
+    settings.DEBUG = debug  # the same answer, not Django's debug page
+
     response = client.get("/api/v1/claims/?status=verified&tag=a%00b")
 
     assert response.status_code == 400
