@@ -6,8 +6,8 @@ tags, sources, and a status history consistent with the workflow. Deterministic 
 
 The load is built for speed: the secondary indexes of the loaded tables are dropped and built
 again afterwards; claims and statements go through unlogged staging tables so that each
-claim's search document is computed once, in the INSERT that writes the claim (no second
-UPDATE pass that would leave every row dead); user triggers (pghistory's edit history) are
+claim's search document is computed once, in the INSERT that writes it (no second pass over
+the documents); user triggers (pghistory's edit history) are
 off during the load, so the corpus has no edit-history events, only status history. Foreign
 keys stay checked. ANALYZE at the end.
 """
@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from claims.search import _DOCUMENT_SQL, SEARCH_CONFIGS
+from claims.search import _DOCUMENT_SQL, SEARCH_CONFIGS, document_parts_sql
 
 # Languages and their share of the claims.
 LANGUAGES = {"en": 0.55, "ru": 0.12, "uk": 0.13, "fr": 0.1, "de": 0.1}
@@ -91,6 +91,7 @@ LOADED_TABLES = [
     "claims_source",
     "claims_tag",
     "claims_claim",
+    "claims_searchdocument",
     "claims_statement",
     "claims_appearance",
     "claims_claimtag",
@@ -332,12 +333,11 @@ def corpus_load(
                 version,
                 _ts(created),
                 _ts(updated),
-                None,
             )
 
     claim_columns = ["id", "text", "summary", "claimant_id", "first_seen_at", "language"]
     claim_columns += ["assignee_id", "created_by_id", "status", "version", "created_at"]
-    claim_columns += ["updated_at", "search_vector"]
+    claim_columns += ["updated_at"]
     report.rows["claims"] = _copy(conn, "bench_stage_claim", claim_columns, produce_claims)
     mark = step("claims (COPY to staging)", mark)
 
@@ -368,20 +368,20 @@ def corpus_load(
     conn.commit()
     mark = step("statements (COPY to staging)", mark)
 
-    # Each claim is written once, with its search document, by ``workers`` connections.
+    # Each claim and its search document are written once, by ``workers`` connections.
     insert_claims = f"""
         INSERT INTO claims_claim ({", ".join(claim_columns)})
-        SELECT {", ".join(f"claim.{c}" for c in claim_columns[:-1])}, {_DOCUMENT_SQL}
+        SELECT {", ".join(claim_columns)} FROM bench_stage_claim
+        WHERE abs(hashtext(id::text)) %% %(workers)s = %(part)s
+    """
+    parts = document_parts_sql(
+        "bench_stage_statement", "abs(hashtext(st.claim_id::text)) %% %(workers)s = %(part)s"
+    )
+    insert_documents = f"""
+        INSERT INTO claims_searchdocument (claim_id, vector)
+        SELECT claim.id, {_DOCUMENT_SQL}
         FROM bench_stage_claim AS claim
-        LEFT JOIN (
-            SELECT st.claim_id,
-                   string_agg(st.quote, ' ' ORDER BY st.created_at, st.id) AS quotes,
-                   string_agg(DISTINCT src.name, ' ') AS source_names
-            FROM bench_stage_statement AS st
-            JOIN claims_source AS src ON src.id = st.source_id
-            WHERE abs(hashtext(st.claim_id::text)) %% %(workers)s = %(part)s
-            GROUP BY st.claim_id
-        ) AS parts ON parts.claim_id = claim.id
+        LEFT JOIN ({parts}) AS parts ON parts.claim_id = claim.id
         WHERE abs(hashtext(claim.id::text)) %% %(workers)s = %(part)s
     """
     errors: list[BaseException] = []
@@ -391,9 +391,10 @@ def corpus_load(
             with psycopg.connect(conninfo) as worker:
                 worker.execute("SET synchronous_commit = off")
                 worker.execute("SET work_mem = '256MB'")
+                partition = {"workers": workers, "part": part}
+                worker.execute(insert_claims, partition)
                 worker.execute(
-                    insert_claims,
-                    {"configs": json.dumps(SEARCH_CONFIGS), "workers": workers, "part": part},
+                    insert_documents, {"configs": json.dumps(SEARCH_CONFIGS), **partition}
                 )
         except BaseException as error:  # reported in the main thread
             errors.append(error)

@@ -52,8 +52,9 @@ _QUERY = (
     " || websearch_to_tsquery('simple'::regconfig, unaccent(%(q)s::text)) END)"
 )
 SEARCH_SQL = (
-    _ROW_SQL.format(extra=f", ts_rank_cd(c.search_vector, {_QUERY}) AS rank")
-    + f" WHERE c.search_vector @@ {_QUERY} ORDER BY rank DESC, c.id DESC LIMIT %(limit)s"
+    _ROW_SQL.format(extra=f", ts_rank_cd(d.vector, {_QUERY}) AS rank")
+    + " JOIN claims_searchdocument d ON d.claim_id = c.id"
+    + f" WHERE d.vector @@ {_QUERY} ORDER BY rank DESC, c.id DESC LIMIT %(limit)s"
 )
 _DETAIL_PATH = re.compile(r"^/floor/claims/([0-9a-fA-F-]{36})/$")
 

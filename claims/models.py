@@ -101,8 +101,7 @@ CLAIM_SUMMARY_MAX_LENGTH = 20_000
 LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
 
 
-# The search document is derived data (claims/search.py): refreshing it is not an edit.
-@pghistory.track(exclude=["search_vector"])
+@pghistory.track()
 class Claim(models.Model):
     """A checkable assertion. Its status changes only through ``claim_transition``."""
 
@@ -152,8 +151,6 @@ class Claim(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    # Full-text document of text, summary, claimant and statements; see claims/search.py.
-    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -166,11 +163,31 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["status", "-updated_at"], name="claim_status_updated"),
             models.Index(fields=["assignee", "status"], name="claim_assignee_status"),
-            GinIndex(fields=["search_vector"], name="claim_search_vector"),
         ]
 
     def __str__(self) -> str:
         return self.text if len(self.text) <= 80 else self.text[:77] + "..."
+
+
+class SearchDocument(models.Model):
+    """A claim's full-text document: its text, summary, claimant and statements (claims/search.py).
+
+    Derived data, written only by the search refresh; not part of the claim's edit history. A
+    table of its own rather than a column of the claim: every status change or assignment
+    updates the claim's row, and with the document in it each update wrote the whole document
+    into the GIN index again (bench/).
+    """
+
+    claim = models.OneToOneField(
+        Claim, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+    )
+    vector = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["vector"], name="search_document_vector")]
+
+    def __str__(self) -> str:
+        return f"Search document of {self.claim_id}"
 
 
 @pghistory.track()

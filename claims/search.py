@@ -1,13 +1,15 @@
 """Full-text search over claims (PostgreSQL): the stored document and the ranked query.
 
-Each claim stores a ``search_vector`` built from its text (weight A), its summary, its
-claimant's name and the names of its statements' sources (B) and its statements' quotes (C).
-Every part is indexed twice, stemmed with the text search configuration of the claim's
-language and word for word with ``simple``, both after ``unaccent``: "troops" finds "troop",
-"Kyiv" finds "Kýiv", and a word in another language than the claim's still matches exactly.
+Each claim's document (``SearchDocument.vector``) is built from its text (weight A), its
+summary, its claimant's name and the names of its statements' sources (B) and its statements'
+quotes (C). Every part is indexed twice, stemmed with the text search configuration of the
+claim's language and word for word with ``simple``, both after ``unaccent``: "troops" finds
+"troop", "Kyiv" finds "Kýiv", and a word in another language than the claim's still matches
+exactly.
 
-The services refresh the document in their transaction (one UPDATE each); refreshing it is
-not an edit: ``search_vector`` is left out of the claim's pghistory tracking. One race is left:
+The services refresh the document in their transaction (one statement each); it is derived
+data, not an edit, and has no history. It is a table of its own: an update of the claim (a
+status change, an assignment) leaves the document and its GIN index alone. One race is left:
 a statement added by a source in the instant that source is renamed keeps the old name in its
 claim's document until the claim's next refresh (``claim_search_refresh_all`` mends all).
 """
@@ -88,9 +90,9 @@ def _weighted(text_sql: str, weight: str) -> str:
     return f"setweight({stemmed}, '{weight}') || setweight({exact}, '{weight}')"
 
 
-# The claim's own columns are read from the row being updated (``claim``), not from the
-# subquery, so that an UPDATE that waited for a concurrent edit of the claim uses the edited
-# row. The subquery aggregates the statements.
+# The claims are locked FOR SHARE and their own columns read from the locked rows: a refresh
+# that waited for a concurrent edit of a claim (a source rename waiting for a text edit) uses
+# the edited row, not the one its snapshot saw. The subquery aggregates the statements.
 _DOCUMENT_SQL = " || ".join(
     [
         _weighted("claim.text", "A"),
@@ -104,23 +106,38 @@ _DOCUMENT_SQL = " || ".join(
 )
 
 
-def _refresh_sql(where: str) -> str:
-    """The UPDATE of the documents of the claims ``where`` selects (alias ``c``)."""
-    # Built once, below, from this module's constants; every value is a query parameter.
+def document_parts_sql(statements: str, where: str) -> str:
+    """The statements' part of the documents (``parts`` in _DOCUMENT_SQL), one row a claim.
+
+    ``statements`` is the table of statements, ``where`` chooses them (alias ``st``).
+    """
     return f"""
-UPDATE claims_claim AS claim
-SET search_vector = {_DOCUMENT_SQL}
-FROM (
-    SELECT c.id AS claim_id,
+    SELECT st.claim_id,
            string_agg(st.quote, ' ' ORDER BY st.created_at, st.id) AS quotes,
            string_agg(DISTINCT src.name, ' ') AS source_names
-    FROM claims_claim AS c
-    LEFT JOIN claims_statement AS st ON st.claim_id = c.id
-    LEFT JOIN claims_source AS src ON src.id = st.source_id
+    FROM {statements} AS st
+    JOIN claims_source AS src ON src.id = st.source_id
     WHERE {where}
-    GROUP BY c.id
-) AS parts
-WHERE claim.id = parts.claim_id
+    GROUP BY st.claim_id
+"""  # noqa: S608
+
+
+def _refresh_sql(where: str) -> str:
+    """The upsert of the documents of the claims ``where`` selects (alias ``c``)."""
+    # Built once, below, from this module's constants; every value is a query parameter.
+    parts = document_parts_sql("claims_statement", "st.claim_id IN (SELECT id FROM claim)")
+    return f"""
+WITH claim AS MATERIALIZED (
+    SELECT c.id, c.text, c.summary, c.language, c.claimant_id
+    FROM claims_claim AS c
+    WHERE {where}
+    FOR SHARE
+)
+INSERT INTO claims_searchdocument (claim_id, vector)
+SELECT claim.id, {_DOCUMENT_SQL}
+FROM claim
+LEFT JOIN ({parts}) AS parts ON parts.claim_id = claim.id
+ON CONFLICT (claim_id) DO UPDATE SET vector = EXCLUDED.vector
 """  # noqa: S608
 
 
@@ -140,7 +157,7 @@ def _refresh(sql: str, params: dict[str, Any], using: str) -> int:
 
 
 def claim_search_refresh(*, claim_ids: Iterable[UUID | str], using: str = DEFAULT_DB_ALIAS) -> int:
-    """Rebuild the search document of these claims (one UPDATE). Returns the rows updated."""
+    """Rebuild the search document of these claims (one statement). Returns the rows written."""
     ids = [str(pk) for pk in claim_ids]
     if not ids:
         return 0
@@ -153,7 +170,7 @@ def claim_search_refresh_for_source(*, source_id: UUID | str, using: str = DEFAU
 
 
 def claim_search_refresh_all(*, using: str = DEFAULT_DB_ALIAS) -> int:
-    """Rebuild the document of every claim (one UPDATE), e.g. after a bulk load."""
+    """Rebuild the document of every claim (one statement), e.g. after a bulk load."""
     return _refresh(_REFRESH_ALL_SQL, {}, using)
 
 
@@ -205,5 +222,7 @@ def claim_fulltext(
     q = q.replace("\x00", "")  # PostgreSQL text cannot hold it
     query = ClaimSearchQuery(q, search_config(language or DEFAULT_QUERY_LANGUAGE))
     return queryset.annotate(
-        rank=Func(F("search_vector"), query, function="ts_rank_cd", output_field=FloatField())
-    ).filter(_Matches(F("search_vector"), query))
+        rank=Func(
+            F("search_document__vector"), query, function="ts_rank_cd", output_field=FloatField()
+        )
+    ).filter(_Matches(F("search_document__vector"), query))

@@ -41,21 +41,12 @@ def _count(queryset: QuerySet[Any]) -> Subquery:
 def claim_list() -> QuerySet[Claim]:
     """Claims with what a list row shows: claimant, assignee and the counts of their parts."""
     statements = Statement.objects.filter(claim=OuterRef("pk"))
-    # The search document is for the index only; never load it into rows.
-    return (
-        Claim.objects.defer("search_vector")
-        .select_related("claimant", "assignee")
-        .annotate(
-            supporting_count=Coalesce(
-                _count(statements.filter(stance=StatementStance.SUPPORTS)), 0
-            ),
-            countering_count=Coalesce(
-                _count(statements.filter(stance=StatementStance.COUNTERS)), 0
-            ),
-            evidence_count=Coalesce(
-                _count(Evidence.objects.filter(claim=OuterRef("pk"), withdrawn_at__isnull=True)), 0
-            ),
-        )
+    return Claim.objects.select_related("claimant", "assignee").annotate(
+        supporting_count=Coalesce(_count(statements.filter(stance=StatementStance.SUPPORTS)), 0),
+        countering_count=Coalesce(_count(statements.filter(stance=StatementStance.COUNTERS)), 0),
+        evidence_count=Coalesce(
+            _count(Evidence.objects.filter(claim=OuterRef("pk"), withdrawn_at__isnull=True)), 0
+        ),
     )
 
 

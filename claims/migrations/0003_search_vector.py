@@ -10,9 +10,29 @@ from django.db import migrations
 
 
 def backfill_search_vector(apps, schema_editor):
-    from claims.search import claim_search_refresh_all
+    # The refresh of that time, into the column this migration adds (0005 moves the documents
+    # to a table of their own; claims.search now writes there).
+    import json
 
-    claim_search_refresh_all(using=schema_editor.connection.alias)
+    from claims.search import _DOCUMENT_SQL, SEARCH_CONFIGS
+
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE claims_claim AS claim SET search_vector = {_DOCUMENT_SQL}
+            FROM (
+                SELECT c.id AS claim_id,
+                       string_agg(st.quote, ' ' ORDER BY st.created_at, st.id) AS quotes,
+                       string_agg(DISTINCT src.name, ' ') AS source_names
+                FROM claims_claim AS c
+                LEFT JOIN claims_statement AS st ON st.claim_id = c.id
+                LEFT JOIN claims_source AS src ON src.id = st.source_id
+                GROUP BY c.id
+            ) AS parts
+            WHERE claim.id = parts.claim_id
+            """,  # noqa: S608
+            {"configs": json.dumps(SEARCH_CONFIGS)},
+        )
 
 
 class Migration(migrations.Migration):

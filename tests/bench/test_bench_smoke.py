@@ -38,7 +38,7 @@ def test_corpus_loads_and_the_floor_returns_what_the_api_lists() -> None:
 
     assert Claim.objects.count() == SCALE == report.rows["claims"]
     assert SCALE <= Statement.objects.count() == report.rows["statements"] <= 5 * SCALE
-    assert not Claim.objects.filter(search_vector__isnull=True).exists()
+    assert not Claim.objects.filter(search_document__isnull=True).exists()
     # The status history agrees with the statuses: one change per version after the first.
     for claim in Claim.objects.exclude(status="unverified")[:20]:
         changes = list(StatusChange.objects.filter(claim=claim).order_by("claim_version"))

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from claims import services
-from claims.models import Claim
+from claims.models import Claim, SearchDocument
 from claims.search import (
     claim_fulltext,
     claim_search_refresh,
@@ -18,6 +18,8 @@ from claims.search import (
 )
 from claims.selectors import claim_list
 from tests import factories as f
+from verification.models import Channel
+from verification.services import claim_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +312,7 @@ def test_source_rename_waiting_for_a_claim_edit_keeps_both_changes():
     two.join(timeout=30)
 
     assert errors == []
-    # The rename's UPDATE waited for the edit and then built the document from the edited row.
+    # The rename's refresh waited for the edit's lock, then built the document from the edited row.
     assert found("trains tass") == {"Trains leave Crimea."}
     assert found("tanks") == set()
 
@@ -339,7 +341,7 @@ def test_refreshing_the_document_writes_no_edit_history():
     f.statement(claim=claim, quote="We see no signs of it.")
     before = claim.events.count()
 
-    Claim.objects.filter(pk=claim.pk).update(search_vector=None)
+    SearchDocument.objects.filter(claim=claim).delete()
     assert claim_search_refresh(claim_ids=[claim.pk]) == 1
     claim_search_refresh_for_source(source_id=source.pk)
     claim_search_refresh_all()
@@ -358,7 +360,34 @@ def test_an_edit_still_writes_one_history_event_without_the_document():
     events = list(claim.events.order_by("pgh_id"))
     assert len(events) == before + 1
     assert events[-1].text == "Tanks too."
-    assert not hasattr(events[-1], "search_vector")
+    assert found("tanks") == {"Tanks too."}
+
+
+def _document_version(claim: Claim) -> int:
+    """The transaction that last wrote the claim's search document (PostgreSQL's xmin)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT xmin::text::bigint FROM claims_searchdocument WHERE claim_id = %s", [claim.pk]
+        )
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_status_change_or_an_assignment_leaves_the_document_alone():
+    # Each write of a document writes it into the GIN index again: a claim's status changes
+    # and assignments, the most frequent updates of a claim, must not (bench/).
+    editor, reviewer = f.editor(), f.reviewer()
+    claim = f.claim(actor=editor, text="Troops return to bases.")
+    written = _document_version(claim)
+
+    claim_transition(
+        actor=reviewer, claim=claim, to_status="in_review", reason="Triage.", channel=Channel.API
+    )
+    services.claim_assign(actor=editor, claim=claim, assignee=reviewer)
+    assert _document_version(claim) == written
+
+    services.claim_update(actor=editor, claim=claim, version=3, data={"text": "Tanks too."})
+    assert _document_version(claim) != written
 
 
 # --- Query shape ----------------------------------------------------------------------------
@@ -389,5 +418,5 @@ def test_search_uses_the_gin_index_on_a_large_table():
     queryset = claim_fulltext(Claim.objects.all(), q="zeppelin").order_by("-rank")
     plan = queryset.explain()
 
-    assert "claim_search_vector" in plan, plan
+    assert "search_document_vector" in plan, plan
     assert [claim.text for claim in queryset] == ["Zeppelins over the border."]
