@@ -30,6 +30,9 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Like the output of get_random_secret_key(): 50 characters, many distinct.
+GOOD_SECRET_KEY = "q8#m2v!x7@lz4p0&w9r^k3t*e6y(u1i)o5a-s_d+f=g[h]j;c:b,n.m/Z"
+
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DATABASE_URL": "postgres://claims@db.internal:5432/claims",
@@ -43,7 +46,7 @@ def test_check_deploy_is_clean_in_production():
         "--deploy",
         "--fail-level",
         "WARNING",
-        SECRET_KEY="x" * 20 + "-a-long-random-production-secret-0123456789",
+        SECRET_KEY=GOOD_SECRET_KEY,
         **PRODUCTION,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -57,10 +60,54 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_production_refuses_to_start_without_database_url():
-    env = {**PRODUCTION, "SECRET_KEY": "y" * 60, "DATABASE_URL": ""}
+    env = {**PRODUCTION, "SECRET_KEY": GOOD_SECRET_KEY, "DATABASE_URL": ""}
     result = manage("check", **env)
     assert result.returncode != 0
     assert "DATABASE_URL must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "secret_key",
+    [
+        "abc",
+        "k" * 30 + "ey-but-short",  # 42 characters
+        "ab" * 40,  # long, but two distinct characters
+        "django-insecure-" + GOOD_SECRET_KEY,  # what startproject writes
+        "dev-only-insecure-key-do-not-use-in-production",  # the development default
+        "test-only-insecure-key",  # the tests' default
+    ],
+)
+def test_production_refuses_a_weak_secret_key(secret_key):
+    result = manage("check", **PRODUCTION, SECRET_KEY=secret_key)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    # The message says how to make a good one.
+    assert "get_random_secret_key" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["config.wsgi", "config.asgi", "config.celery"])
+def test_servers_and_workers_default_to_production_settings(module):
+    """A web server or a worker started without DJANGO_SETTINGS_MODULE runs production."""
+    environment = {
+        key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"
+    }
+    environment.update(PRODUCTION, SECRET_KEY=GOOD_SECRET_KEY)
+    del environment["DJANGO_SETTINGS_MODULE"]
+    script = (
+        f"import importlib; importlib.import_module({module!r}); "
+        "from django.conf import settings; print(settings.SETTINGS_MODULE, settings.DEBUG)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["config.settings.production", "False"]
 
 
 @pytest.mark.django_db

@@ -5,9 +5,33 @@ from django.core.exceptions import ImproperlyConfigured
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
+# Secrets that sign sessions, password resets and webhook secrets' encryption: refuse one that
+# can be guessed (short, repetitive, Django's placeholder, or this project's dev/test defaults).
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_DISTINCT = 5
+_KNOWN_INSECURE_KEYS = {
+    "dev-only-insecure-key-do-not-use-in-production",
+    "test-only-insecure-key",
+}
+_HOW_TO_MAKE_ONE = (
+    "Generate one with: python -c 'from django.core.management.utils import "
+    "get_random_secret_key; print(get_random_secret_key())'"
+)
+
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set in production.")
+    raise ImproperlyConfigured(f"SECRET_KEY must be set in production. {_HOW_TO_MAKE_ONE}")
+if (
+    len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_DISTINCT
+    or SECRET_KEY.startswith("django-insecure")
+    or SECRET_KEY in _KNOWN_INSECURE_KEYS
+):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too weak for production: it needs at least {SECRET_KEY_MIN_LENGTH}"
+        f" characters, {SECRET_KEY_MIN_DISTINCT} of them distinct, and must not be a"
+        f" development default or start with 'django-insecure'. {_HOW_TO_MAKE_ONE}"
+    )
 if not DATABASES:  # noqa: F405
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
 
