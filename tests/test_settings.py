@@ -36,6 +36,7 @@ GOOD_SECRET_KEY = "q8#m2v!x7@lz4p0&w9r^k3t*e6y(u1i)o5a-s_d+f=g[h]j;c:b,n.m/Z"
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DATABASE_URL": "postgres://claims@db.internal:5432/claims",
+    "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
     "ALLOWED_HOSTS": "claims.example.org",
 }
 
@@ -116,3 +117,11 @@ def test_healthz_and_readyz(client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_production_refuses_to_start_without_a_broker():
+    """The embedded broker is for development: production names Redis or RabbitMQ."""
+    env = {**PRODUCTION, "SECRET_KEY": GOOD_SECRET_KEY, "CELERY_BROKER_URL": ""}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL must be set in production" in result.stderr

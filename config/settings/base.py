@@ -141,10 +141,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="claims@localhost")
 
-# Celery: the embedded broker (kombu's filesystem transport under var/) unless a URL is set.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = embedded.broker_folders()
+# Celery: Redis or RabbitMQ in production; unset in development and tests, the embedded
+# broker (PostgreSQL as a queue, config/broker.py) is set by their settings.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"

@@ -14,3 +14,4 @@ if not base.DATABASE_URL:
 
 # Webhooks to this machine (a local receiver) are allowed outside production.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)
+CELERY_BROKER_URL = base.CELERY_BROKER_URL or embedded.broker_url(base.DATABASE_URL)

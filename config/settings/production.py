@@ -45,3 +45,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+if not CELERY_BROKER_URL:  # noqa: F405
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL must be set in production (redis://host:6379/0 or amqp://…)."
+    )

@@ -18,6 +18,7 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="claimtrack
 if not base.DATABASE_URL:
     DATABASE_URL = embedded.postgres_url()
     DATABASES = {"default": database_config(DATABASE_URL)}
+CELERY_BROKER_URL = base.CELERY_BROKER_URL or embedded.broker_url(base.DATABASE_URL)
 
 # Parallel test runs on one server need their own test databases.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_claimtracker")}
