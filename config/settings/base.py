@@ -1,5 +1,6 @@
 """Settings shared by every environment. Every value comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -27,6 +28,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "claims.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a login refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +105,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Password guessing at the admin's login: after LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused (the lockout page, 429) for
+# LOGIN_COOLOFF_MINUTES; other addresses still sign in, API tokens are not affected.
+# `manage.py axes_reset_username NAME` lifts a lock early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The client's address as the API's throttling reads it (API_NUM_PROXIES deep).
+AXES_CLIENT_IP_CALLABLE = "config.lockout.client_address"
+# Locks are lifted by the cool-off or the command, not from the admin (axes's own admin pages
+# answer a malformed action selection with a 500).
+AXES_ENABLE_ADMIN = False
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
