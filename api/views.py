@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +20,7 @@ from api import schema
 from api.etags import etag, not_modified, version_from_if_match
 from api.filters import ClaimFilter, SourceFilter, StatementFilter, StrictOrderingFilter
 from api.negotiation import FileNegotiation
+from api.parsers import BoundedJSONParser
 from api.serializers import (
     AppearanceSerializer,
     ClaimInputSerializer,
@@ -283,7 +284,7 @@ class ClaimEvidenceApi(ClaimPartApi, generics.ListCreateAPIView[Evidence]):
     """Evidence collected for the claim, withdrawn pieces included."""
 
     queryset = Evidence.objects.none()
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
     cursor_ordering = ("added_at", "id")
     required_perms = {
         "GET": [VIEW_CLAIM, "verification.view_evidence"],

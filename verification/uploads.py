@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -12,7 +11,8 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.template.defaultfilters import filesizeformat
+
+from config.json_input import JSONTooDeepError, json_parse
 
 # Detected content type -> the file name extensions that may carry it.
 ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
@@ -56,6 +56,16 @@ def safe_filename(raw: str) -> str:
     return name
 
 
+def size_text(size: int) -> str:
+    """A size exactly in bytes, with a rounded figure beside it from 1 KB up."""
+    exact = f"{size:,} byte{'' if size == 1 else 's'}"
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            rounded = f"{size / factor:.1f}".removesuffix(".0")
+            return f"{exact} ({rounded} {unit})"
+    return exact
+
+
 def _sniff_text(file: UploadedFile, extension: str) -> str | None:
     file.seek(0)
     data = file.read(_TEXT_SNIFF_BYTES)
@@ -71,7 +81,9 @@ def _sniff_text(file: UploadedFile, extension: str) -> str | None:
     if extension == "json":
         if len(data) == file.size:  # the whole file was read: it must parse
             try:
-                json.loads(text)
+                json_parse(text, strict=False)
+            except JSONTooDeepError as error:
+                raise ValidationError(error.message, code="json_too_deep") from error
             except ValueError:
                 return None
         return "application/json"
@@ -85,9 +97,9 @@ def inspect_upload(file: UploadedFile) -> UploadInfo:
     if size == 0:
         raise ValidationError("The file is empty.", code="empty")
     if size > limit:
+        # Exact figures: rounded, a file one byte over the limit would read as the limit.
         raise ValidationError(
-            f"The file is {filesizeformat(size)}; evidence files may be at most "
-            f"{filesizeformat(limit)}.",
+            f"The file is {size:,} bytes; evidence files may be at most {size_text(limit)}.",
             code="too_large",
         )
     name = safe_filename(file.name or "")

@@ -106,7 +106,7 @@ def test_an_upload_too_large_is_refused(reviewer, claim, settings):
     settings.EVIDENCE_MAX_UPLOAD_BYTES = 1024
     big = SimpleUploadedFile("big.png", f.PNG_BYTES + bytes(2000), content_type="image/png")
     [message] = assert_refused(upload(reviewer, claim, big))
-    assert "may be at most 1.0\xa0KB" in message
+    assert message == "The file is 2,067 bytes; evidence files may be at most 1,024 bytes (1 KB)."
     assert stored_files(settings) == []
 
 

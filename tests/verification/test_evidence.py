@@ -12,10 +12,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
+from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from claims.models import Claim
+from config.json_input import JSONTooDeepError
 from tests import factories as f
+from tests.admin.browser import form_data
 from verification.models import Evidence
 from verification.services import evidence_orphans_remove, evidence_withdraw
 from verification.uploads import safe_filename
@@ -83,8 +87,91 @@ def test_too_large_is_refused(settings):
     settings.EVIDENCE_MAX_UPLOAD_BYTES = 100
     with pytest.raises(ValidationError) as error:
         f.evidence(claim=f.claim(), file=upload("scan.pdf", PDF_BYTES + b"0" * 100))
-    assert "evidence files may be at most 100" in " ".join(error.value.messages)
+    assert "evidence files may be at most 100 bytes." in " ".join(error.value.messages)
     assert not Evidence.objects.exists()
+
+
+def test_one_byte_too_large_says_both_sizes_exactly(settings):
+    assert settings.EVIDENCE_MAX_UPLOAD_BYTES == 25 * 1024 * 1024
+    content = PDF_BYTES + b"0" * (25 * 1024 * 1024 + 1 - len(PDF_BYTES))
+    with pytest.raises(ValidationError) as error:
+        f.evidence(claim=f.claim(), file=upload("scan.pdf", content))
+    assert error.value.messages == [
+        "The file is 26,214,401 bytes; evidence files may be at most 26,214,400 bytes (25 MB)."
+    ]
+
+
+SMALL_LIMIT_MESSAGE = "The file is 1,537 bytes; evidence files may be at most 1,536 bytes (1.5 KB)."
+
+
+def test_too_large_in_the_api_says_both_sizes_exactly(settings):
+    settings.EVIDENCE_MAX_UPLOAD_BYTES = 1536
+    claim = f.claim()
+    client = APIClient()
+    client.force_authenticate(f.reviewer())
+    file = upload("scan.pdf", PDF_BYTES + b"0" * (1537 - len(PDF_BYTES)))
+
+    response = client.post(
+        f"/api/v1/claims/{claim.pk}/evidence/",
+        {"kind": "document", "stance": "refutes", "file": file},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == SMALL_LIMIT_MESSAGE
+    assert not Evidence.objects.exists()
+
+
+def admin_evidence_post(claim: Claim, file: SimpleUploadedFile):
+    client = Client()
+    client.force_login(f.editor())
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    data = form_data(client.get(url), "claim_form")
+    data.update(
+        {
+            "new_evidence-0-kind": "document",
+            "new_evidence-0-stance": "refutes",
+            "new_evidence-0-file": file,
+        }
+    )
+    return client.post(url, data)
+
+
+def test_too_large_in_the_admin_says_both_sizes_exactly(settings):
+    settings.EVIDENCE_MAX_UPLOAD_BYTES = 1536
+    file = upload("scan.pdf", PDF_BYTES + b"0" * (1537 - len(PDF_BYTES)))
+
+    response = admin_evidence_post(f.claim(), file)
+
+    assert response.status_code == 200
+    assert SMALL_LIMIT_MESSAGE in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
+def test_json_nested_too_deep_is_refused():
+    with pytest.raises(ValidationError) as error:
+        f.evidence(claim=f.claim(), file=upload("data.json", b"[" * 1000 + b"]" * 1000))
+    assert error.value.messages == [JSONTooDeepError().message]
+    assert not Evidence.objects.exists()
+
+
+def test_json_nested_too_deep_is_a_form_error_in_the_admin():
+    file = upload("data.json", b"[" * 1000 + b"]" * 1000, "application/json")
+
+    response = admin_evidence_post(f.claim(), file)
+
+    assert response.status_code == 200
+    assert JSONTooDeepError().message in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
+def test_json_nested_ten_levels_is_accepted_in_the_admin():
+    file = upload("data.json", b'{"a": [[[[{"b": [[[["deep"]]]]}]]]]}', "application/json")
+
+    response = admin_evidence_post(f.claim(), file)
+
+    assert response.status_code == 302
+    assert Evidence.objects.get().content_type == "application/json"
 
 
 def test_empty_file_is_refused():
