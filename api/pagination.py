@@ -28,6 +28,19 @@ class CursorPage(CursorPagination):
     ordering = ("-updated_at", "-id")
     invalid_cursor_message = "This is not a cursor from this list's next or previous link."
 
+    def get_page_size(self, request: Request) -> int:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return min(self.page_size, self.max_page_size)
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= self.max_page_size):
+            raise serializers.ValidationError(
+                {self.page_size_query_param: [self.page_size_message()]}
+            )
+        return int(value)
+
+    def page_size_message(self) -> str:
+        return f"Give a whole number from 1 to {self.max_page_size}."
+
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
         if any(hasattr(backend, "get_ordering") for backend in view.filter_backends):
             return super().get_ordering(request, queryset, view)
@@ -45,8 +58,8 @@ class CursorPage(CursorPagination):
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         signed = request.query_params.get(self.cursor_query_param)
-        if signed is None:
-            return None
+        if not signed:
+            return None  # an empty cursor is the first page
         try:
             encoded = self._signer().unsign(signed)
             # DRF's decoding, of the value inside the signature.
@@ -57,6 +70,24 @@ class CursorPage(CursorPagination):
             raise serializers.ValidationError(
                 {self.cursor_query_param: [self.invalid_cursor_message]}
             ) from error
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                parameter["description"] = (
+                    "The cursor of a next or previous link of this list; empty or absent: "
+                    "the first page."
+                )
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(
+                    minimum=1, maximum=self.max_page_size, default=self.page_size
+                )
+                parameter["description"] = (
+                    f"Items per page, from 1 to {self.max_page_size} (default "
+                    f"{self.page_size}); anything else is a 400."
+                )
+        return parameters
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         # OpenAPI 3.1 has no "nullable": the last page's next link is null.

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from api.throttling import throttled_instead
 from claims.errors import StaleVersionError, TransitionNotAllowedError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -120,7 +121,7 @@ def _convert(exc: Exception) -> Exception:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with its answer reshaped as problem details."""
-    exc = _convert(exc)
+    exc = throttled_instead(_convert(exc), context.get("request"), context.get("view"))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a server error: Django's handler500 answers (also as a problem)

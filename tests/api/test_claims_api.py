@@ -270,16 +270,34 @@ def test_ordering_by_first_seen_pages_claims_without_a_date_too(viewer_api):
     assert ascending[:3] == [str(dated[i].pk) for i in (0, 2, 1)]
 
 
-def test_page_size_is_capped(viewer_api, monkeypatch):
+def test_page_size_is_limited(viewer_api, monkeypatch):
     assert CursorPage.max_page_size == settings.API_MAX_PAGE_SIZE
     assert CursorPage.page_size == settings.API_PAGE_SIZE
     monkeypatch.setattr(CursorPage, "max_page_size", 3)
     for _ in range(5):
         f.claim()
-    capped = viewer_api.get(CLAIMS, {"page_size": 100})
-    assert len(ids(capped)) == 3
-    assert capped.json()["next"]
+    full = viewer_api.get(CLAIMS, {"page_size": 3})
+    assert len(ids(full)) == 3
+    assert full.json()["next"]
     assert len(ids(viewer_api.get(CLAIMS, {"page_size": 2}))) == 2
+    assert len(ids(viewer_api.get(CLAIMS))) == 3  # the default is never above the limit
+    body = assert_problem(viewer_api.get(CLAIMS, {"page_size": 4}), 400, field="page_size")
+    assert "3" in body["errors"]["page_size"][0]
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "1.5", "", " 2", "201"])
+@pytest.mark.parametrize("url", [CLAIMS, "/api/v1/sources/"])
+def test_a_page_size_that_is_not_a_whole_number_in_range_is_a_400(viewer_api, url, value):
+    body = assert_problem(viewer_api.get(url, {"page_size": value}), 400, field="page_size")
+    assert body["errors"]["page_size"] == [
+        f"Give a whole number from 1 to {settings.API_MAX_PAGE_SIZE}."
+    ]
+
+
+def test_an_empty_cursor_is_the_first_page(viewer_api):
+    f.claim(), f.claim()
+    first = viewer_api.get(CLAIMS, {"page_size": 1})
+    assert ids(viewer_api.get(CLAIMS, {"page_size": 1, "cursor": ""})) == ids(first)
 
 
 def test_a_cursor_the_api_did_not_give_out_is_a_400(viewer_api):
@@ -684,6 +702,31 @@ def test_anonymous_clients_cannot_dodge_throttling_with_x_forwarded_for(settings
         for n in range(3)
     ]
     assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{}, {"HTTP_AUTHORIZATION": "Bearer not-a-token"}, {"HTTP_AUTHORIZATION": "Bearer a b"}],
+    ids=["none", "wrong token", "malformed header"],
+)
+def test_refused_anonymous_requests_are_throttled_too(rates, credentials):
+    """Requests without valid credentials count against the address before their 401."""
+    rates(anon="2/minute")
+    client = APIClient()
+    for _ in range(2):
+        assert_problem(client.get(CLAIMS, REMOTE_ADDR="203.0.113.7", **credentials), 401)
+    throttled = client.get(CLAIMS, REMOTE_ADDR="203.0.113.7", **credentials)
+    assert_problem(throttled, 429)
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert_problem(client.get(CLAIMS, REMOTE_ADDR="198.51.100.1", **credentials), 401)
+
+
+def test_a_valid_token_is_not_throttled_by_the_failures_of_its_address(api, rates):
+    rates(anon="2/minute")
+    anonymous = APIClient()
+    for _ in range(3):
+        anonymous.get(CLAIMS, REMOTE_ADDR="203.0.113.7")
+    assert api(f.viewer()).get(CLAIMS, REMOTE_ADDR="203.0.113.7").status_code == 200
 
 
 # --- Public verdicts ------------------------------------------------------------------------
