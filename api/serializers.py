@@ -17,6 +17,8 @@ from claims.models import (
     CLAIM_SUMMARY_MAX_LENGTH,
     CLAIM_TEXT_MAX_LENGTH,
     LANGUAGE_CODE_PATTERN,
+    STATEMENT_QUOTE_MAX_LENGTH,
+    URL_MAX_LENGTH,
     Appearance,
     ClaimStatus,
     Source,
@@ -24,8 +26,11 @@ from claims.models import (
     Statement,
     StatementStance,
 )
+from claims.text import multi_line, single_line, web_address
 from verification import workflow
 from verification.models import (
+    EVIDENCE_DESCRIPTION_MAX_LENGTH,
+    REASON_MAX_LENGTH,
     Channel,
     Evidence,
     EvidenceKind,
@@ -57,6 +62,52 @@ class ProblemSerializer(serializers.Serializer[Any]):
     )
 
 
+class KnownFieldsOnly(serializers.Serializer[Any]):
+    """A body may hold only the fields the operation sets: any other key is a 400 naming it.
+
+    Silently ignoring a key let a client believe it had changed something (a claim's
+    ``version``, a misspelt ``sumary``). ``read_only_names`` lists the fields a client reads
+    but cannot write, so that sending back what it read says why they are refused.
+    """
+
+    unknown_field_message = "Unknown field: this operation does not take it."
+    read_only_field_message = "This field is read-only."
+    read_only_names: frozenset[str] = frozenset()
+    field_messages: Mapping[str, str] = {}
+
+    def refused_keys(self, data: Any) -> dict[str, list[str]]:
+        if not isinstance(data, Mapping):
+            return {}
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        read_only = self.read_only_names | {
+            name for name, field in self.fields.items() if field.read_only
+        }
+        refused: dict[str, list[str]] = {}
+        for key in data:
+            if key in writable:
+                continue
+            if key in self.field_messages:
+                message = self.field_messages[key]
+            elif key in read_only:
+                message = self.read_only_field_message
+            else:
+                message = self.unknown_field_message
+            refused[str(key)] = [message]
+        return refused
+
+    def to_internal_value(self, data: Any) -> Any:
+        refused = self.refused_keys(data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if refused and isinstance(error.detail, dict):
+                raise serializers.ValidationError({**error.detail, **refused}) from error
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+
 class SourceBriefSerializer(serializers.ModelSerializer[Source]):
     class Meta:
         model = Source
@@ -81,6 +132,29 @@ class UsernameField(SlugField):
         super().__init__(slug_field="username", **kwargs)
 
 
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "maxLength": 0},
+            {"type": "null"},
+        ],
+        "description": "An ISO 8601 date and time; null or empty: not known.",
+    }
+)
+class OptionalDateTimeField(serializers.DateTimeField):
+    """A date and time that may be unknown: null, or an empty string as a form sends it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(allow_null=True, **kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data == "":
+            data = None  # as in the admin: a blank date is no date
+        return super().validate_empty_values(data)
+
+
 def absolute(request: Any, name: str, *args: Any) -> str:
     url = reverse(name, args=args)
     return request.build_absolute_uri(url) if request is not None else url
@@ -89,7 +163,7 @@ def absolute(request: Any, name: str, *args: Any) -> str:
 # --- Sources -------------------------------------------------------------------------------
 
 
-class SourceSerializer(serializers.ModelSerializer[Source]):
+class SourceSerializer(KnownFieldsOnly, serializers.ModelSerializer[Source]):
     kind = serializers.ChoiceField(choices=SourceKind.choices, default=SourceKind.PERSON)
 
     class Meta:
@@ -114,31 +188,35 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
 # --- Claims --------------------------------------------------------------------------------
 
 
-class ClaimInputSerializer(serializers.Serializer[Any]):
-    text = serializers.CharField(max_length=CLAIM_TEXT_MAX_LENGTH, trim_whitespace=True)
+class ClaimInputSerializer(KnownFieldsOnly):
+    # The claim's model rules (claims/models.py, claims/text.py), checked here too so that
+    # every invalid field is named in one answer.
+    text = serializers.CharField(
+        max_length=CLAIM_TEXT_MAX_LENGTH, trim_whitespace=True, validators=[multi_line]
+    )
     summary = serializers.CharField(
-        required=False, allow_blank=True, max_length=CLAIM_SUMMARY_MAX_LENGTH
+        required=False,
+        allow_blank=True,
+        max_length=CLAIM_SUMMARY_MAX_LENGTH,
+        validators=[multi_line],
     )
     claimant = serializers.PrimaryKeyRelatedField(
         queryset=Source.objects.all(), required=False, allow_null=True,
         help_text="The id of the source who made the claim.",
     )  # fmt: skip
-    first_seen_at = serializers.DateTimeField(required=False, allow_null=True)
+    first_seen_at = OptionalDateTimeField()
     language = serializers.RegexField(
         LANGUAGE_CODE_PATTERN, required=False, max_length=16,
         help_text="An ISO 639 code such as en, ru or uk.",
     )  # fmt: skip
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, max_length=50
+        child=serializers.CharField(max_length=50, validators=[single_line]),
+        required=False,
+        max_length=50,
     )
     assignee = UsernameField(required=False, allow_null=True)
 
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(self.initial_data, Mapping) and "status" in self.initial_data:
-            raise serializers.ValidationError(
-                {"status": ["The status changes only with POST to the claim's transitions/."]}
-            )
-        return data
+    field_messages = {"status": "The status changes only with POST to the claim's transitions/."}
 
 
 class ReviewRatingSerializer(serializers.Serializer[Any]):
@@ -271,9 +349,18 @@ class ClaimSerializer(serializers.Serializer[Any]):
         }
 
 
-class TransitionInputSerializer(serializers.Serializer[Any]):
+ClaimInputSerializer.read_only_names = frozenset(ClaimSerializer().fields) - frozenset(
+    ClaimInputSerializer().fields
+)
+
+
+class TransitionInputSerializer(KnownFieldsOnly):
     status = serializers.ChoiceField(choices=ClaimStatus.choices, help_text="The target status.")
-    reason = serializers.CharField(max_length=10_000, help_text="Why; kept in the history.")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH,
+        validators=[multi_line],
+        help_text="Why; kept in the history.",
+    )
     evidence = serializers.ListField(
         child=serializers.UUIDField(), required=False, default=list, max_length=100,
         help_text="Ids of this claim's evidence to cite (needed for verified, false, misleading).",
@@ -283,7 +370,9 @@ class TransitionInputSerializer(serializers.Serializer[Any]):
 # --- Parts of a claim ------------------------------------------------------------------------
 
 
-class AppearanceSerializer(serializers.ModelSerializer[Appearance]):
+class AppearanceSerializer(KnownFieldsOnly, serializers.ModelSerializer[Appearance]):
+    published_at = OptionalDateTimeField()
+
     class Meta:
         model = Appearance
         fields = ["id", "url", "outlet", "published_at", "quote", "created_at"]
@@ -302,16 +391,23 @@ class StatementSerializer(serializers.ModelSerializer[Statement]):
         read_only_fields = fields
 
 
-class StatementInputSerializer(serializers.Serializer[Any]):
+class StatementInputSerializer(KnownFieldsOnly):
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Source.objects.all(), help_text="The id of the source quoted."
     )
-    quote = serializers.CharField(max_length=20_000)
+    quote = serializers.CharField(max_length=STATEMENT_QUOTE_MAX_LENGTH, validators=[multi_line])
     stance = serializers.ChoiceField(
         choices=StatementStance.choices, help_text="counters makes it a counter-statement."
     )
-    said_at = serializers.DateTimeField(required=False, allow_null=True)
-    url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+    said_at = OptionalDateTimeField()
+    url = serializers.URLField(
+        required=False, allow_blank=True, max_length=URL_MAX_LENGTH, validators=[web_address]
+    )
+
+
+StatementInputSerializer.read_only_names = frozenset(StatementSerializer().fields) - frozenset(
+    StatementInputSerializer().fields
+)
 
 
 class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
@@ -354,12 +450,17 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
         return absolute(request, "api:evidence-download", evidence.claim_id, evidence.pk)
 
 
-class EvidenceInputSerializer(serializers.Serializer[Any]):
+class EvidenceInputSerializer(KnownFieldsOnly):
     kind = serializers.ChoiceField(choices=EvidenceKind.choices)
     stance = serializers.ChoiceField(choices=EvidenceStance.choices)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    description = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=EVIDENCE_DESCRIPTION_MAX_LENGTH,
+        validators=[multi_line],
+    )
     url = serializers.URLField(
-        required=False, allow_blank=True, max_length=2000,
+        required=False, allow_blank=True, max_length=URL_MAX_LENGTH, validators=[web_address],
         help_text="The evidence's address; or upload a file (multipart) instead.",
     )  # fmt: skip
     file = serializers.FileField(
@@ -373,8 +474,17 @@ class EvidenceInputSerializer(serializers.Serializer[Any]):
         return data
 
 
-class WithdrawInputSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=10_000, help_text="Why the evidence is withdrawn.")
+EvidenceInputSerializer.read_only_names = frozenset(EvidenceSerializer().fields) - frozenset(
+    EvidenceInputSerializer().fields
+)
+
+
+class WithdrawInputSerializer(KnownFieldsOnly):
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH,
+        validators=[multi_line],
+        help_text="Why the evidence is withdrawn.",
+    )
 
 
 class StatusChangeSerializer(serializers.ModelSerializer[StatusChange]):

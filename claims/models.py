@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Trim
+
+from claims.text import MultiLineTextField, SingleLineTextField, WebAddressField
 
 
 class ClaimStatus(models.TextChoices):
@@ -51,19 +55,32 @@ def _in_choices(field: str, choices: type[models.TextChoices]) -> models.CheckCo
     )
 
 
+SOURCE_EXISTS_MESSAGE = "A source with this name and role already exists."
+
+
+# What text fields may hold, wherever they are written (admin, API, services). Every field a
+# person types into is bounded, and follows the text policy of claims/text.py.
+SOURCE_NOTES_MAX_LENGTH = 20_000
+APPEARANCE_QUOTE_MAX_LENGTH = 20_000
+STATEMENT_QUOTE_MAX_LENGTH = 20_000
+URL_MAX_LENGTH = 2000
+
+
 @pghistory.track()
 class Source(models.Model):
     """A person or organisation that makes statements."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200)
+    name = SingleLineTextField(max_length=200)
     kind = models.CharField(max_length=20, choices=SourceKind.choices, default=SourceKind.PERSON)
-    role = models.CharField(
+    role = SingleLineTextField(
         max_length=200, blank=True, help_text='Role or affiliation, e.g. "Kremlin spokesperson".'
     )
-    country = models.CharField(max_length=100, blank=True)
-    url = models.URLField(max_length=2000, blank=True)
-    notes = models.TextField(blank=True)
+    country = SingleLineTextField(max_length=100, blank=True)
+    url = WebAddressField(max_length=URL_MAX_LENGTH, blank=True)
+    notes = MultiLineTextField(
+        blank=True, validators=[MaxLengthValidator(SOURCE_NOTES_MAX_LENGTH)]
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -80,9 +97,21 @@ class Source(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.role})" if self.role else self.name
 
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        # source_unique_name_role, said on the fields it is about (the admin and the API
+        # show this; the constraint's own message names no field).
+        if not {"name", "role"} & set(exclude or ()):
+            same = Source.objects.alias(lower_name=Lower("name")).filter(
+                lower_name=Lower(models.Value(self.name)), role=self.role
+            )
+            if same.exclude(pk=self.pk).exists():
+                message = SOURCE_EXISTS_MESSAGE
+                raise ValidationError({"name": message, "role": message})
+        super().validate_constraints(exclude)
+
 
 class Tag(models.Model):
-    name = models.CharField(max_length=50, unique=True, help_text="Lower case, e.g. ukraine.")
+    name = SingleLineTextField(max_length=50, unique=True, help_text="Lower case, e.g. ukraine.")
 
     class Meta:
         ordering = ["name"]
@@ -106,11 +135,11 @@ class Claim(models.Model):
     """A checkable assertion. Its status changes only through ``claim_transition``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    text = models.TextField(
+    text = MultiLineTextField(
         help_text="The assertion, as it was made.",
         validators=[MaxLengthValidator(CLAIM_TEXT_MAX_LENGTH)],
     )
-    summary = models.TextField(
+    summary = MultiLineTextField(
         blank=True,
         help_text="Context a reader needs.",
         validators=[MaxLengthValidator(CLAIM_SUMMARY_MAX_LENGTH)],
@@ -196,10 +225,14 @@ class Appearance(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="appearances")
-    url = models.URLField(max_length=2000)
-    outlet = models.CharField(max_length=200, blank=True)
+    url = WebAddressField(max_length=URL_MAX_LENGTH)
+    outlet = SingleLineTextField(max_length=200, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    quote = models.TextField(blank=True, help_text="The excerpt where the claim appears.")
+    quote = MultiLineTextField(
+        blank=True,
+        help_text="The excerpt where the claim appears.",
+        validators=[MaxLengthValidator(APPEARANCE_QUOTE_MAX_LENGTH)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -219,10 +252,10 @@ class Statement(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="statements")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="statements")
-    quote = models.TextField()
+    quote = MultiLineTextField(validators=[MaxLengthValidator(STATEMENT_QUOTE_MAX_LENGTH)])
     stance = models.CharField(max_length=10, choices=StatementStance.choices)
     said_at = models.DateTimeField(null=True, blank=True)
-    url = models.URLField(max_length=2000, blank=True)
+    url = WebAddressField(max_length=URL_MAX_LENGTH, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
