@@ -7,6 +7,8 @@ from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from api.models import ApiToken
+
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -34,3 +36,16 @@ class RolePermissions(BasePermission):
             # What the resource does not do is a 405 for everyone, not a 403 of their role.
             raise exceptions.MethodNotAllowed(request.method or "")
         return bool(user.has_perms(perms))
+
+
+class DocsAccess(BasePermission):
+    """The OpenAPI schema and the docs UI: open to all when ``API_DOCS_PUBLIC`` is on
+    (development), otherwise to API tokens and signed-in staff users (production)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if settings.API_DOCS_PUBLIC:
+            return True
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return isinstance(request.auth, ApiToken) or bool(user.is_staff)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from api.permissions import DocsAccess
 from config.health import healthz, readyz
 from verification.views import evidence_download
 
@@ -9,12 +10,17 @@ admin.site.site_header = "Claim tracker"
 admin.site.site_title = "Claim tracker"
 admin.site.index_title = "Review claims"
 
+docs = [DocsAccess]  # open in development; tokens and staff in production (API_DOCS_PUBLIC)
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("evidence/<uuid:evidence_id>/download/", evidence_download, name="evidence-download"),
     path("api/v1/", include("api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=docs), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=docs),
+        name="api-docs",
+    ),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]

@@ -218,6 +218,9 @@ API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)
 # Anonymous clients may read claims that have a verdict (verified, false, misleading,
 # unproven) when this is on; otherwise every request needs a token or a session.
 API_PUBLIC_VERDICTS = env.bool("API_PUBLIC_VERDICTS", default=False)
+# The OpenAPI schema (/api/schema/) and docs UI (/api/docs/) for anyone; when off, for API
+# tokens and signed-in staff users only. Off by default in production.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.BearerTokenAuthentication",

@@ -36,6 +36,7 @@ if not DATABASES:  # noqa: F405
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
 
 DEBUG = False
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core import signals
@@ -163,9 +167,38 @@ def test_docs_ui_calls_no_outside_validator(client):
     assert '"validatorUrl": null' in html
 
 
-def test_the_schema_and_docs_are_public(client):
+def test_the_schema_and_docs_are_public_in_development_and_tests(client):
+    assert settings.API_DOCS_PUBLIC is True
     assert client.get("/api/schema/?format=json").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_schema_and_docs_are_closed_in_production_by_default():
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "q8#m2v!x7@lz4p0&w9r^k3t*e6y(u1i)o5a-s_d+f=g[h]j;c:b,n.m/Z",
+        "DATABASE_URL": "postgres://claims@db.internal:5432/claims",
+        "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    }
+    environment.pop("API_DOCS_PUBLIC", None)
+    code = "from django.conf import settings; print(settings.API_DOCS_PUBLIC)"
+    printed = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    )
+    assert printed.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("url", ["/api/schema/?format=json", "/api/docs/"])
+def test_closed_docs_need_a_staff_session_or_a_token(client, api, settings, url):
+    settings.API_DOCS_PUBLIC = False
+    assert client.get(url).status_code == 401
+    assert api(None).get(url, HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert api(f.viewer(is_staff=False)).get(url).status_code == 200
+    client.force_login(f.UserFactory(username="outsider", is_staff=False))
+    assert client.get(url).status_code == 403
+    client.force_login(f.viewer())  # staff
+    assert client.get(url).status_code == 200
 
 
 # --- Schemathesis ---------------------------------------------------------------------------
