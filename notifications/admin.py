@@ -33,6 +33,7 @@ from notifications.models import (
     Subscription,
     WebhookEndpoint,
 )
+from notifications.selectors import webhook_endpoint_list
 from verification.forms import SERVICE_ERRORS, HttpsURLField
 
 if TYPE_CHECKING:
@@ -140,16 +141,28 @@ class WebhookEndpointForm(ServiceModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ServiceWriteAdmin):
     form = WebhookEndpointForm
-    list_display = ["url", "description", "active", "owner", "failing_since", "created_at"]
+    list_display = [
+        "url",
+        "description",
+        "active",
+        "owner",
+        "failing_since",
+        "paused_reason",
+        "created_at",
+    ]
     list_filter = ["active"]
-    readonly_fields = ["owner", "disabled_reason", "failing_since", "created_at"]
+    readonly_fields = [
+        "owner",
+        "disabled_reason",
+        "failing_since",
+        "paused_reason",
+        "paused_at",
+        "created_at",
+    ]
     actions = ["rotate_secret", "send_test_event"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEndpoint]:
-        queryset = super().get_queryset(request).select_related("owner")
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(owner_id=request.user.pk)
+        return webhook_endpoint_list(viewer=request.user)
 
     def save_model(
         self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool

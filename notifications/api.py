@@ -26,6 +26,7 @@ from notifications.models import (
     SubscriptionTarget,
     WebhookEndpoint,
 )
+from notifications.selectors import webhook_endpoint_list
 
 VIEW_CLAIM = services.VIEW_CLAIM
 UUID_REGEX = "[0-9a-fA-F-]{36}"
@@ -68,6 +69,13 @@ class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
         child=serializers.ChoiceField(choices=[(t, t) for t in SUBSCRIBABLE_EVENT_TYPES]),
         allow_empty=False,
     )
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    paused_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why events are not sent: the owner could no longer see claims. Setting "
+        "active to true clears it (once the owner may see claims again).",
+    )
+    paused_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = WebhookEndpoint
@@ -77,8 +85,11 @@ class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
             "description",
             "event_types",
             "active",
+            "owner",
             "disabled_reason",
             "failing_since",
+            "paused_reason",
+            "paused_at",
             "created_at",
             "updated_at",
         ]
@@ -179,7 +190,7 @@ WEBHOOK_PERMS = {
 
 
 @extend_schema_view(
-    list=extend_schema(summary="My webhook endpoints"),
+    list=extend_schema(summary="My webhook endpoints (a superuser's: every one)"),
     create=extend_schema(
         summary="Register a webhook endpoint",
         responses={201: WebhookEndpointCreatedSerializer},
@@ -193,7 +204,8 @@ class WebhookEndpointViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet[WebhookEndpoint],
 ):
-    """Endpoints that receive signed events (Standard Webhooks). Only their owner sees them."""
+    """Endpoints that receive signed events (Standard Webhooks). Their owner sees and manages
+    them; a superuser sees and manages every one."""
 
     serializer_class = WebhookEndpointSerializer
     lookup_value_regex = UUID_REGEX
@@ -202,7 +214,7 @@ class WebhookEndpointViewSet(
     required_perms = WEBHOOK_PERMS
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
-        return WebhookEndpoint.objects.filter(owner_id=self.request.user.pk)
+        return webhook_endpoint_list(viewer=self.request.user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = WebhookEndpointSerializer(data=request.data)
@@ -249,7 +261,7 @@ class WebhookEndpointViewSet(
 
 @extend_schema_view(list=extend_schema(summary="Deliveries to an endpoint, with their attempts"))
 class DeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Delivery]):
-    """Deliveries to one of my endpoints, newest first, each with every attempt."""
+    """Deliveries to one of my endpoints (a superuser: any), newest first, with every attempt."""
 
     serializer_class = DeliverySerializer
     lookup_value_regex = "[0-9]+"  # anything else is a 404, not a query for a non-number
@@ -261,7 +273,7 @@ class DeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Delivery]):
 
     def get_endpoint(self) -> WebhookEndpoint:
         return get_object_or_404(
-            WebhookEndpoint, pk=self.kwargs["endpoint_id"], owner_id=self.request.user.pk
+            webhook_endpoint_list(viewer=self.request.user), pk=self.kwargs["endpoint_id"]
         )
 
     def get_queryset(self) -> QuerySet[Delivery]:

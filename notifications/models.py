@@ -113,6 +113,9 @@ class WebhookEndpoint(models.Model):
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     failing_since = models.DateTimeField(null=True, blank=True, editable=False)
     disabled_reason = models.CharField(max_length=300, blank=True)
+    # Paused when an event was due while its owner could not see claims; cleared on enabling.
+    paused_reason = models.CharField(max_length=300, blank=True, editable=False)
+    paused_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -139,6 +142,8 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SUCCEEDED = "succeeded", "Succeeded"
     DEAD = "dead", "Dead"
+    # Not sent: the recipient (the user, or the endpoint's owner) could not see claims then.
+    WITHHELD = "withheld", "Withheld"
 
 
 class Event(models.Model):

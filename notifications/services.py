@@ -55,6 +55,22 @@ LEASE_MARGIN_SECONDS = 5.0
 SWEEP_BATCH = 500
 
 
+def claims_access_missing(user: User) -> str:
+    """Why ``user`` may not see claims now, or "" if they may.
+
+    The rule of the API's and the services' checks (require_perm): an active user with
+    ``claims.view_claim`` through a role (group) or their own permissions, or a superuser.
+    Emails and webhooks about claims go only to users it allows, checked when they are sent.
+    """
+    if not user.is_active:
+        return f"the account of {user.get_username()} is deactivated"
+    try:
+        require_perm(user, VIEW_CLAIM, "see claims")
+    except PermissionDenied:
+        return f"{user.get_username()} may no longer see claims (no role with {VIEW_CLAIM})"
+    return ""
+
+
 def _site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
@@ -89,9 +105,10 @@ def evidence_data(item: Any) -> dict[str, Any]:
 
 # Users who watch a claim (every claim, the claim, one of its tags, its claimant; or
 # automatically as its creator or assignee) and have not muted it, are active, have an email
-# address and may see claims (superusers; view_claim of their own or of a group). Hand-written:
-# built with the ORM, composing this query cost five times as long as PostgreSQL took to run it
-# (bench/).
+# address and may see claims (superusers; view_claim of their own or of a group: the rule of
+# claims_access_missing). Hand-written: built with the ORM, composing this query cost five times
+# as long as PostgreSQL took to run it (bench/). A parity test holds it to the rule spelt out
+# user by user (tests/notifications/test_access.py).
 _SUBSCRIBERS_SQL = """
 WITH view_claim AS (
   SELECT p.id FROM auth_permission p
@@ -128,8 +145,9 @@ ORDER BY u.id
 """
 
 
-def _subscribers(claim: Claim) -> list[User]:
-    """Users who watch ``claim`` (explicitly or automatically) and may see claims."""
+def claim_email_recipients(claim: Claim) -> list[User]:
+    """Users who watch ``claim`` (explicitly or automatically), have an email address and
+    may see claims."""
     auto = [pk for pk in (claim.created_by_id, claim.assignee_id) if pk]
     params = {
         "auto": auto if settings.NOTIFY_AUTO_WATCH else [],
@@ -196,7 +214,7 @@ def event_record(
                 next_attempt_at=now,
                 queued_at=now,
             )
-            for user in _subscribers(claim)
+            for user in claim_email_recipients(claim)
             if actor is None or user.pk != actor.pk
         ]
     created = Delivery.objects.bulk_create(rows)
@@ -314,7 +332,7 @@ def _claim(delivery_id: int) -> Delivery | None:
     )
     if not taken:
         return None
-    return Delivery.objects.select_related("event", "endpoint", "user").get(pk=delivery_id)
+    return Delivery.objects.select_related("event", "endpoint__owner", "user").get(pk=delivery_id)
 
 
 def backoff_seconds(attempt: int) -> float | None:
@@ -391,11 +409,16 @@ def _email_send(delivery: Delivery) -> None:
 def delivery_send(*, delivery_id: int) -> str:
     """Send one delivery if it is due and free; record the attempt and what comes next.
 
-    Returns what happened (for logs): skipped, succeeded, retry or dead.
+    Returns what happened (for logs): skipped, withheld, succeeded, retry or dead. The
+    recipient (the user, or the endpoint's owner) must still be allowed to see claims now,
+    whatever they were when the delivery was written; if not, nothing is sent.
     """
     delivery = _claim(delivery_id)
     if delivery is None:
         return "skipped"
+    recipient = delivery.user if delivery.endpoint is None else delivery.endpoint.owner
+    if recipient is not None and (missing := claims_access_missing(recipient)):
+        return _delivery_withhold(delivery, reason=missing)
     started = timezone.now()
     status_code: int | None = None
     error = ""
@@ -503,6 +526,29 @@ def _delivery_finish(
     return outcome
 
 
+@transaction.atomic
+def _delivery_withhold(delivery: Delivery, *, reason: str) -> str:
+    """End a delivery unsent, for good (a replay sends it once access is back); pause the
+    endpoint it was for, so that no more events are written for it."""
+    locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    locked.status = DeliveryStatus.WITHHELD
+    locked.locked_until = None
+    locked.last_error = f"Withheld: {reason}."
+    locked.save(update_fields=["status", "last_error", "locked_until"])
+    if delivery.endpoint_id is not None:
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+        if not endpoint.paused_reason:
+            endpoint.active = False
+            endpoint.paused_reason = (
+                f"Paused because {reason}. Enable it again once its owner may see claims, "
+                "and replay what was withheld."
+            )
+            endpoint.paused_at = timezone.now()
+            endpoint.save(update_fields=["active", "paused_reason", "paused_at", "updated_at"])
+    logger.info("Delivery %s: withheld (%s)", locked.pk, reason)
+    return "withheld"
+
+
 def _endpoint_failed(endpoint: WebhookEndpoint, *, gone: bool, now: datetime) -> None:
     locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if locked.failing_since is None:
@@ -517,7 +563,7 @@ def _endpoint_failed(endpoint: WebhookEndpoint, *, gone: bool, now: datetime) ->
         locked.disabled_reason = reason
         owner = locked.owner
         url = _site_url(reverse("admin:notifications_webhookendpoint_change", args=[locked.pk]))
-        if owner.email:
+        if owner.email and not claims_access_missing(owner):
             transaction.on_commit(
                 lambda: EmailMultiAlternatives(
                     subject=f"[Claim tracker] Webhook endpoint disabled: {locked}",
@@ -630,18 +676,36 @@ def webhook_endpoint_create(
 def webhook_endpoint_update(
     *, actor: Actor, endpoint: WebhookEndpoint, data: dict[str, Any]
 ) -> WebhookEndpoint:
-    """Change an endpoint's url, description, event types or active flag."""
+    """Change an endpoint's url, description, event types or active flag.
+
+    Enabling it clears why it was disabled or paused; it is refused while its owner may not
+    see claims (the endpoint would only be paused again at the next event).
+    """
     _may_manage(actor, endpoint)
-    locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    locked = (
+        WebhookEndpoint.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .get(pk=endpoint.pk)
+    )
     unknown = set(data) - {"url", "description", "event_types", "active"}
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in unknown})
+    enabling = bool(data.get("active")) and not locked.active
+    if enabling and (missing := claims_access_missing(locked.owner)):
+        raise ValidationError(
+            {
+                "active": "This endpoint cannot be enabled while its owner may not see "
+                f"claims: {missing}. Give them access again first."
+            }
+        )
     for name, value in data.items():
         setattr(locked, name, sorted(set(value)) if name == "event_types" else value)
     _endpoint_validate(url=locked.url, event_types=locked.event_types)
     if data.get("active"):
         locked.disabled_reason = ""
         locked.failing_since = None
+        locked.paused_reason = ""
+        locked.paused_at = None
     locked.full_clean()
     locked.save()
     return locked
