@@ -31,6 +31,7 @@ from django.utils import timezone
 from claims.models import Claim, Source, Tag
 from claims.services import Actor, require_perm
 from notifications import outbound
+from notifications.mail import header_line
 from notifications.models import (
     SUBSCRIBABLE_EVENT_TYPES,
     Delivery,
@@ -390,12 +391,11 @@ def _email_send(delivery: Delivery) -> None:
     payload = delivery.event.payload
     context = {"user": user, "event": payload, "data": payload["data"]}
     data = payload["data"]
-    subject = (
-        f"[Claim tracker] {data['from_status']} → {data['to_status']}: "
-        + (data["claim"]["text"][:80])
+    subject = header_line(
+        f"[Claim tracker] {data['from_status']} → {data['to_status']}: {data['claim']['text']}"
     )
     message = EmailMultiAlternatives(
-        subject=subject.replace("\n", " "),
+        subject=subject,
         body=render_to_string("notifications/email/status_changed.txt", context),
         to=[user.email],
         headers={"X-Claimtracker-Event-Id": str(delivery.event_id)},
@@ -566,7 +566,7 @@ def _endpoint_failed(endpoint: WebhookEndpoint, *, gone: bool, now: datetime) ->
         if owner.email and not claims_access_missing(owner):
             transaction.on_commit(
                 lambda: EmailMultiAlternatives(
-                    subject=f"[Claim tracker] Webhook endpoint disabled: {locked}",
+                    subject=header_line(f"[Claim tracker] Webhook endpoint disabled: {locked}"),
                     body=(
                         f"Your webhook endpoint {locked.url} was disabled. {reason}\n\n"
                         f"Fix the receiver, enable the endpoint again and replay what "

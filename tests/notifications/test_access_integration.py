@@ -112,3 +112,24 @@ def test_access_lost_after_the_delivery_was_written_is_checked_when_it_is_sent(
     [got] = wait_for(lambda: receiver.of_type(CHANGED), "the replayed webhook")
     assert got.verified
     assert got.payload["data"]["status_change_id"] == change.pk
+
+
+def test_a_claim_typed_with_crlf_is_emailed_by_the_worker(workers: Workers, receiver: Receiver):
+    workers.start()
+    watcher = f.viewer()
+    claim = f.claim(text="Troops\r\nare leaving\u2028the border.")
+    services.claim_watch(actor=watcher, claim=claim)
+
+    f.transition(claim=claim, to_status=S.IN_REVIEW)
+
+    [message] = wait_for(
+        lambda: [m for m in workers.emails() if m["To"] == watcher.email], "the email"
+    )
+    subject = str(message["Subject"])
+    assert not {"\r", "\n", "\u2028"} & set(subject)
+    # An encoded subject is folded after "Subject:"; parsed back it keeps a leading space.
+    assert (
+        subject.strip() == "[Claim tracker] unverified → in_review: Troops are leaving the border."
+    )
+    email = Delivery.objects.get(user=watcher)
+    assert email.status == DeliveryStatus.SUCCEEDED
