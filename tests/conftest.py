@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,16 @@ def chromium_path() -> str | None:
         if Path(candidate).exists():
             return candidate
     return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _broker_connections_closed(django_db_setup: None) -> Iterator[None]:
+    """The embedded broker may live in the test database: close its connections before the
+    test database is dropped."""
+    yield
+    from config.celery import app
+
+    app.pool.force_close_all()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 """Tests: real PostgreSQL (DATABASE_URL, or the embedded one), fast password hashing."""
 
+from urllib.parse import urlsplit
+
 from config import embedded
 from config.settings import base
 from config.settings.base import *  # noqa: F403
@@ -18,10 +20,16 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="claimtrack
 if not base.DATABASE_URL:
     DATABASE_URL = embedded.postgres_url()
     DATABASES = {"default": database_config(DATABASE_URL)}
-CELERY_BROKER_URL = base.CELERY_BROKER_URL or embedded.broker_url(base.DATABASE_URL)
 
 # Parallel test runs on one server need their own test databases.
-DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_claimtracker")}
+TEST_DATABASE_NAME = env("TEST_DATABASE_NAME", default="test_claimtracker")
+DATABASES["default"]["TEST"] = {"NAME": TEST_DATABASE_NAME}
+# The embedded broker: on a server given by DATABASE_URL, in the test database (it exists while
+# the tests run; the workers they start are given this URL); else on the embedded server.
+CELERY_BROKER_URL = base.CELERY_BROKER_URL or embedded.broker_url(
+    base.DATABASE_URL
+    and urlsplit(base.DATABASE_URL)._replace(path=f"/{TEST_DATABASE_NAME}").geturl()
+)
 
 # Webhooks to this machine (a local receiver) are allowed outside production.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)
