@@ -1,7 +1,8 @@
 """Outbound HTTP for webhooks, guarded against SSRF.
 
 The host is resolved once; every address must be public (unless
-``WEBHOOK_ALLOW_PRIVATE_ADDRESSES``), and the connection goes to the checked address, with
+``WEBHOOK_ALLOW_PRIVATE_ADDRESSES``), as must the IPv4 address inside an IPv6 one (mapped,
+compatible, NAT64, 6to4, Teredo), and the connection goes to the checked address, with
 the Host header and TLS SNI/certificate check on the name. Redirects are never followed,
 the response body is read up to a cap.
 """
@@ -40,10 +41,40 @@ class Reply:
     duration_ms: int
 
 
+# IPv6 addresses that are only another way of writing an IPv4 address: the IPv4 address is
+# where the connection goes. (IPv4-mapped ::ffff:0:0/96 is read by ``ipv4_mapped``.)
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+# IPv6 addresses that a gateway forwards to the IPv4 address inside: the well-known NAT64
+# prefix; the local-use one (RFC 8215) is never public, and where the IPv4 address sits in it
+# depends on the operator's prefix length.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _ipv4_inside(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+
+
 def _is_public(address: str) -> bool:
+    """Whether ``address`` is globally routable, and so is every IPv4 address it carries."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return _is_public(str(ip.ipv4_mapped))
+        if ip in _IPV4_COMPATIBLE or ip in _IPV4_TRANSLATED:
+            return _is_public(str(_ipv4_inside(ip)))
+        if ip in _NAT64_LOCAL:
+            return False
+        carried: list[ipaddress.IPv4Address] = []
+        if ip in _NAT64:
+            carried.append(_ipv4_inside(ip))
+        if ip.sixtofour:
+            carried.append(ip.sixtofour)
+        if ip.teredo:
+            carried.extend(ip.teredo)  # the server and the client
+        if not all(_is_public(str(ipv4)) for ipv4 in carried):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
