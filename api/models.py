@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from claims.text import SingleLineTextField
+
 
 class ApiToken(models.Model):
     """A bearer token: its SHA-256 digest, a name, an optional expiry, revocable."""
@@ -14,7 +16,9 @@ class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(max_length=100, help_text="What the token is for, e.g. newsroom CMS.")
+    name = SingleLineTextField(
+        max_length=100, help_text="What the token is for, e.g. newsroom CMS."
+    )
     prefix = models.CharField(
         max_length=12, editable=False, help_text="The first characters, to recognise a token."
     )

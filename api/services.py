@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from api.models import ApiToken
 from claims.services import Actor
+from claims.text import text_clean
 
 TOKEN_PREFIX = "ct_"  # noqa: S105 (a marker, not a secret)
 # Writing last_used_at on every request would make each read a write; once a minute is enough.
@@ -32,7 +33,10 @@ def api_token_create(
     """A new token for ``user``; returns it with the raw secret, which is never stored."""
     if not isinstance(actor, User) or not (actor == user or actor.is_superuser):
         raise ValidationError("Only the user or a superuser may create a token for a user.")
-    if not name.strip():
+    name = text_clean(
+        name, field="name", multiline=False, max_length=ApiToken._meta.get_field("name").max_length
+    )
+    if not name:
         raise ValidationError({"name": "Give the token a name saying what it is for."})
     if expires_in is not None and expires_in <= timedelta(0):
         raise ValidationError({"expires_in": "The expiry must be in the future."})
@@ -43,7 +47,7 @@ def api_token_create(
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
-        name=name.strip(),
+        name=name,
         prefix=raw[:10],
         digest=token_digest(raw),
         expires_at=timezone.now() + expires_in if expires_in else None,

@@ -78,9 +78,7 @@ class Source(models.Model):
     )
     country = SingleLineTextField(max_length=100, blank=True)
     url = WebAddressField(max_length=URL_MAX_LENGTH, blank=True)
-    notes = MultiLineTextField(
-        blank=True, validators=[MaxLengthValidator(SOURCE_NOTES_MAX_LENGTH)]
-    )
+    notes = MultiLineTextField(blank=True, validators=[MaxLengthValidator(SOURCE_NOTES_MAX_LENGTH)])
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

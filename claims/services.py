@@ -19,6 +19,7 @@ from django.utils import timezone
 from claims.errors import StaleVersionError
 from claims.models import Appearance, Claim, ClaimTag, Source, SourceKind, Statement, Tag
 from claims.search import claim_search_refresh, claim_search_refresh_for_source
+from claims.text import text_clean
 
 Actor = User | AnonymousUser
 
@@ -72,7 +73,8 @@ def _apply(obj: Model, data: Mapping[str, Any], editable: frozenset[str]) -> lis
 
 def tags_resolve(names: Iterable[str]) -> list[Tag]:
     """Tags by name (trimmed, lower case), created when new."""
-    normal = sorted({name.strip().lower() for name in names if name.strip()})
+    cleaned = (text_clean(name, field="tags", multiline=False).lower() for name in names)
+    normal = sorted({name for name in cleaned if name})
     for name in normal:
         if len(name) > MAX_TAG_LENGTH:
             raise ValidationError({"tags": f"The tag {name!r} is longer than 50 characters."})

@@ -7,10 +7,12 @@ import uuid
 import pghistory
 import pgtrigger
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 
-from claims.models import Claim, ClaimStatus
+from claims.models import URL_MAX_LENGTH, Claim, ClaimStatus
+from claims.text import MultiLineTextField, WebAddressField
 
 
 class EvidenceKind(models.TextChoices):
@@ -34,6 +36,10 @@ class Channel(models.TextChoices):
     COMMAND = "command", "Command"
 
 
+# What reviewers' text may hold, wherever it is written (admin, API, services).
+EVIDENCE_DESCRIPTION_MAX_LENGTH = 20_000
+REASON_MAX_LENGTH = 10_000
+
 # Where evidence files are stored, in the default storage (MEDIA_ROOT).
 EVIDENCE_DIRECTORY = "evidence"
 
@@ -52,8 +58,10 @@ class Evidence(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="evidence")
     kind = models.CharField(max_length=20, choices=EvidenceKind.choices)
     stance = models.CharField(max_length=20, choices=EvidenceStance.choices)
-    description = models.TextField(blank=True)
-    url = models.URLField(max_length=2000, blank=True)
+    description = MultiLineTextField(
+        blank=True, validators=[MaxLengthValidator(EVIDENCE_DESCRIPTION_MAX_LENGTH)]
+    )
+    url = WebAddressField(max_length=URL_MAX_LENGTH, blank=True)
     file = models.FileField(upload_to=evidence_upload_to, blank=True, max_length=200)
     original_name = models.CharField(max_length=200, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
@@ -67,7 +75,9 @@ class Evidence(models.Model):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    withdrawal_reason = models.TextField(blank=True)
+    withdrawal_reason = MultiLineTextField(
+        blank=True, validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
+    )
 
     class Meta:
         verbose_name_plural = "evidence"
@@ -111,7 +121,7 @@ class StatusChange(models.Model):
     from_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
     to_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField()
+    reason = MultiLineTextField(validators=[MaxLengthValidator(REASON_MAX_LENGTH)])
     evidence = models.ManyToManyField(
         Evidence, through="StatusChangeEvidence", blank=True, related_name="citations"
     )

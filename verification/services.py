@@ -15,10 +15,12 @@ from django.utils import timezone
 from claims.errors import TransitionNotAllowedError
 from claims.models import Claim, ClaimStatus
 from claims.services import Actor, check_version, claim_lock, claim_touch, require_perm
+from claims.text import text_clean
 from notifications.services import evidence_added_record, status_change_record
 from verification import workflow
 from verification.models import (
     EVIDENCE_DIRECTORY,
+    REASON_MAX_LENGTH,
     Channel,
     Evidence,
     StatusChange,
@@ -103,7 +105,7 @@ def evidence_withdraw(*, actor: Actor, evidence: Evidence, reason: str) -> Evide
         raise ValidationError({"reason": "Say why the evidence is withdrawn."})
     locked.withdrawn_at = timezone.now()
     locked.withdrawn_by = user
-    locked.withdrawal_reason = reason.strip()
+    locked.withdrawal_reason = text_clean(reason, field="reason", max_length=REASON_MAX_LENGTH)
     locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     claim_touch(claim=locked_claim)
     return locked
@@ -140,7 +142,7 @@ def claim_transition(
         raise TransitionNotAllowedError(
             from_status=locked.status, to_status=to_status, allowed=allowed
         )
-    reason = reason.strip()
+    reason = text_clean(reason, field="reason", max_length=REASON_MAX_LENGTH)
     if not reason:
         raise ValidationError({"reason": "Give a reason for the status change."})
 
