@@ -7,7 +7,7 @@ import django_stubs_ext
 import environ
 import pghistory
 
-from config import embedded
+from config import database_roles, embedded
 
 # Lets Django's classes take type parameters at run time (ModelAdmin[Claim], ...).
 django_stubs_ext.monkeypatch()
@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "verification",
     "api",
     "notifications",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -95,7 +96,23 @@ def database_config(url: str) -> dict:
     return config
 
 
+def runtime_role(url: str, owner_url: str) -> str:
+    """The role granted the app's privileges by migrate: DATABASE_URL's user, when the owner
+    is another (DATABASE_RUNTIME_ROLE names it when migrate is given only the owner's URL)."""
+    explicit = env("DATABASE_RUNTIME_ROLE", default="")
+    if explicit or not owner_url:
+        return str(explicit)
+    user = database_roles.url_user(url)
+    return user if user != database_roles.url_user(owner_url) else ""
+
+
+# The app, workers and beat connect with DATABASE_URL, as a runtime role that owns nothing;
+# `manage.py migrate` connects with DATABASE_OWNER_URL (the tables' owner) when it is set.
 DATABASE_URL = env("DATABASE_URL", default="")
+DATABASE_OWNER_URL = env("DATABASE_OWNER_URL", default="")
+DATABASE_RUNTIME_ROLE = runtime_role(DATABASE_URL, DATABASE_OWNER_URL)
+# Refuse to run as a superuser or as the tables' owner (on in production).
+DATABASE_REFUSE_PRIVILEGED_ROLE = env.bool("DATABASE_REFUSE_PRIVILEGED_ROLE", default=False)
 DATABASES = {"default": database_config(DATABASE_URL)} if DATABASE_URL else {}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -34,6 +34,9 @@ if (
     )
 if not DATABASES:  # noqa: F405
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
+# The app refuses to run as a superuser or as the tables' owner: migrate alone runs as the
+# owner (DATABASE_OWNER_URL); the app, workers and beat as a role that owns nothing.
+DATABASE_REFUSE_PRIVILEGED_ROLE = env.bool("DATABASE_REFUSE_PRIVILEGED_ROLE", default=True)
 
 DEBUG = False
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
