@@ -59,6 +59,7 @@ from verification.forms import (
     form_add_service_error,
     service_error_messages,
     service_error_text,
+    stale_claims_message,
 )
 from verification.models import Channel, Evidence, EvidenceStance
 
@@ -827,31 +828,50 @@ class ClaimAdmin(ServiceWriteAdmin):
 
     @admin.action(description="Change status", permissions=["change_status"])
     def change_status(self, request: HttpRequest, queryset: QuerySet[Claim]) -> HttpResponse | None:
-        """Move the selected claims to one status, each in its own transaction."""
-        form = BulkStatusChangeForm(request.POST if "apply" in request.POST else None)
+        """Move the selected claims to one status, each checked on its own; none if any of
+        them changed since the form was opened."""
+        claims = list(queryset.order_by("pk"))
+        form = BulkStatusChangeForm(
+            request.POST if "apply" in request.POST else None, claims=claims
+        )
         if form.is_valid():
             actor = acting_user(request)
             target = form.cleaned_data["to_status"]
-            claims = list(queryset.order_by("pk"))
+            versions: dict[str, int] = form.cleaned_data["versions"]
+            stale: list[Claim] = []
+            refused: list[str] = []
             changed = 0
-            for claim in claims:
-                try:
-                    with transaction.atomic():
-                        verification_services.claim_transition(
-                            actor=actor,
-                            claim=claim,
-                            to_status=target,
-                            reason=form.cleaned_data["reason"],
-                            channel=Channel.ADMIN,
-                        )
-                except SERVICE_ERRORS as error:
-                    self.message_user(
-                        request,
-                        f"Not changed: “{claim}”: {service_error_text(error)}",
-                        messages.ERROR,
-                    )
-                else:
-                    changed += 1
+            # One transaction around them all, rolled back if any claim is stale; one
+            # savepoint for each, so that a claim the workflow refuses leaves the others.
+            with transaction.atomic():
+                for claim in claims:
+                    version = versions.get(str(claim.pk))
+                    if version is None:  # the form was not opened for it
+                        stale.append(claim)
+                        continue
+                    try:
+                        with transaction.atomic():
+                            verification_services.claim_transition(
+                                actor=actor,
+                                claim=claim,
+                                to_status=target,
+                                reason=form.cleaned_data["reason"],
+                                version=version,
+                                channel=Channel.ADMIN,
+                            )
+                    except StaleVersionError:
+                        stale.append(claim)
+                    except SERVICE_ERRORS as error:
+                        refused.append(f"Not changed: “{claim}”: {service_error_text(error)}")
+                    else:
+                        changed += 1
+                if stale:
+                    transaction.set_rollback(True)
+            if stale:
+                self.message_user(request, stale_claims_message(stale), messages.ERROR)
+                return None
+            for message in refused:
+                self.message_user(request, message, messages.ERROR)
             self.message_user(
                 request,
                 f"Changed {changed} of {len(claims)} claims to {ClaimStatus(target).label}.",
@@ -862,7 +882,7 @@ class ClaimAdmin(ServiceWriteAdmin):
             **self.admin_site.each_context(request),
             "title": "Change the status of claims",
             "opts": self.opts,
-            "claims": queryset,
+            "claims": claims,
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -25,6 +26,12 @@ STALE_FORM_MESSAGE = (
     "This was changed by someone else since you opened it; reload the page to see the "
     "changes, then make yours again. Nothing was saved."
 )
+BULK_FORM_DAMAGED_MESSAGE = (
+    "This form does not say which versions of the claims it was opened for. Select the "
+    "claims and choose “Change status” again. Nothing was saved."
+)
+
+_VERSION = re.compile(r"[0-9]{1,18}")
 
 # The exceptions a service raises for something the user can fix (or may not do).
 SERVICE_ERRORS = (ValidationError, PermissionDenied, DomainError)
@@ -121,8 +128,18 @@ class ClaimStatusChangeForm(forms.Form):
         return cleaned
 
 
+def stale_claims_message(claims: Iterable[Claim]) -> str:
+    """The stale-form message, naming the claims changed since the form was opened."""
+    names = ", ".join(f"“{claim}”" for claim in claims)
+    return f"{STALE_FORM_MESSAGE} Changed since: {names}."
+
+
 class BulkStatusChangeForm(forms.Form):
-    """Move many claims to one status; each claim is checked against the workflow."""
+    """Move many claims to one status; each claim is checked against the workflow.
+
+    The form carries the version of each claim it was opened for (``versions``, by claim
+    id); the action changes none of them if any changed since, or was not in the form.
+    """
 
     to_status = forms.ChoiceField(
         label="New status", choices=[("", "---------"), *ClaimStatus.choices]
@@ -131,6 +148,26 @@ class BulkStatusChangeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
         help_text="Recorded as the reason of every status change.",
     )
+    # "id:version,id:version", the claims as the form showed them.
+    versions = forms.CharField(
+        widget=forms.HiddenInput,
+        error_messages={"required": BULK_FORM_DAMAGED_MESSAGE},
+    )
+
+    def __init__(self, *args: Any, claims: Iterable[Claim], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["versions"].initial = ",".join(
+            f"{claim.pk}:{claim.version}" for claim in claims
+        )
+
+    def clean_versions(self) -> dict[str, int]:
+        versions: dict[str, int] = {}
+        for pair in self.cleaned_data["versions"].split(","):
+            pk, _, version = pair.partition(":")
+            if not pk or not _VERSION.fullmatch(version):
+                raise ValidationError(BULK_FORM_DAMAGED_MESSAGE)
+            versions[pk] = int(version)
+        return versions
 
 
 class EvidenceAddForm(_EvidenceModelForm):

@@ -12,6 +12,7 @@ from claims import services as claim_services
 from claims.models import Claim
 from tests import factories
 from tests.admin.browser import form_data, messages_of
+from verification.forms import STALE_FORM_MESSAGE
 from verification.models import Channel, Evidence, StatusChange
 from verification.services import evidence_withdraw
 
@@ -176,12 +177,19 @@ def test_unknown_claim_is_404(reviewer_client: Client) -> None:
     assert reviewer_client.get(missing).status_code == 404
 
 
-def bulk_post(client: Client, claims: list[Claim], **extra: str):
-    return client.post(
+def bulk_form(client: Client, claims: list[Claim]) -> dict:
+    """The bulk form as a browser would submit it, rendered for ``claims``."""
+    page = client.post(
         LIST_URL,
-        {"action": "change_status", "_selected_action": [str(c.pk) for c in claims], **extra},
-        follow=True,
+        {"action": "change_status", "index": "0", "_selected_action": [str(c.pk) for c in claims]},
     )
+    return form_data(page, "change-status-bulk-form")
+
+
+def bulk_post(client: Client, claims: list[Claim], **extra: str):
+    data = bulk_form(client, claims)
+    data.update({"apply": "1", **extra})
+    return client.post(LIST_URL, data, follow=True)
 
 
 def test_bulk_action_shows_an_intermediate_page(reviewer_client: Client) -> None:
@@ -236,11 +244,7 @@ def test_bulk_verdict_without_evidence_is_reported(reviewer_client: Client) -> N
         factories.transition(claim=claim, to_status="in_review")
 
     response = bulk_post(
-        reviewer_client,
-        [needs_evidence, no_evidence_needed],
-        to_status="false",
-        reason="Debunked.",
-        apply="1",
+        reviewer_client, [needs_evidence, no_evidence_needed], to_status="false", reason="Debunked."
     )
 
     shown = messages_of(response)
@@ -253,7 +257,6 @@ def test_bulk_verdict_without_evidence_is_reported(reviewer_client: Client) -> N
         [needs_evidence, no_evidence_needed],
         to_status="unproven",
         reason="Nothing either way.",
-        apply="1",
     )
     assert "Changed 2 of 2 claims to Unproven." in messages_of(response)
 
@@ -261,10 +264,89 @@ def test_bulk_verdict_without_evidence_is_reported(reviewer_client: Client) -> N
 def test_bulk_action_without_reason_shows_the_form_again(reviewer_client: Client) -> None:
     claim = factories.claim()
 
-    response = bulk_post(reviewer_client, [claim], to_status="in_review", reason="", apply="1")
+    response = bulk_post(reviewer_client, [claim], to_status="in_review", reason="")
 
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
+    assert refreshed(claim).status == "unverified"
+
+
+def test_bulk_action_refuses_all_when_a_claim_changed_since_the_form_was_opened(
+    reviewer_client: Client,
+) -> None:
+    untouched = factories.claim(text="Nobody touched this one.")
+    judged = factories.claim(text="Someone judged this one.")
+    data = bulk_form(reviewer_client, [untouched, judged])
+    # Someone else gives a verdict after the form was opened.
+    factories.transition(claim=judged, to_status="in_review")
+    factories.transition(claim=judged, to_status="unproven", reason="Nothing either way.")
+    data.update({"to_status": "in_review", "reason": "Morning triage.", "apply": "1"})
+
+    response = reviewer_client.post(LIST_URL, data, follow=True)
+
+    [shown] = messages_of(response)
+    assert shown.startswith(STALE_FORM_MESSAGE)
+    assert "“Someone judged this one.”" in shown
+    assert "Nobody touched" not in shown
+    assert refreshed(judged).status == "unproven"  # the verdict is not reopened
+    assert refreshed(untouched).status == "unverified"  # nor is anything else applied
+    assert not StatusChange.objects.filter(reason="Morning triage.").exists()
+
+
+def test_replaying_a_bulk_change_is_refused(reviewer_client: Client) -> None:
+    claims = [factories.claim(text="First claim."), factories.claim(text="Second claim.")]
+    data = bulk_form(reviewer_client, claims)
+    data.update({"to_status": "in_review", "reason": "Morning triage.", "apply": "1"})
+    applied = reviewer_client.post(LIST_URL, data, follow=True)
+    assert "Changed 2 of 2 claims to In review." in messages_of(applied)
+    for claim in claims:
+        factories.transition(claim=claim, to_status="unproven", reason="Nothing either way.")
+
+    replayed = reviewer_client.post(LIST_URL, data, follow=True)
+
+    [shown] = messages_of(replayed)
+    assert shown.startswith(STALE_FORM_MESSAGE)
+    assert "“First claim.”" in shown and "“Second claim.”" in shown
+    assert {refreshed(claim).status for claim in claims} == {"unproven"}
+    assert StatusChange.objects.filter(reason="Morning triage.").count() == 2
+
+
+def test_bulk_change_for_claims_the_form_was_not_opened_for_is_refused(
+    reviewer_client: Client,
+) -> None:
+    shown_claim = factories.claim(text="Shown in the form.")
+    added = factories.claim(text="Added to the post.")
+    data = bulk_form(reviewer_client, [shown_claim])
+    data.update({"to_status": "in_review", "reason": "Triage.", "apply": "1"})
+    data["_selected_action"] = [str(shown_claim.pk), str(added.pk)]
+
+    response = reviewer_client.post(LIST_URL, data, follow=True)
+
+    [shown] = messages_of(response)
+    assert shown.startswith(STALE_FORM_MESSAGE) and "“Added to the post.”" in shown
+    assert not StatusChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "versions",
+    [None, "", "not-a-pair", ":1", "{pk}:x", "{pk}:-1", "{pk}:²", "{pk}:" + "9" * 5000],
+    ids=["missing", "empty", "not-a-pair", "no-id", "letters", "negative", "superscript", "huge"],
+)
+def test_bulk_change_without_the_rendered_versions_is_a_form_error(
+    reviewer_client: Client, versions: str | None
+) -> None:
+    claim = factories.claim()
+    data = bulk_form(reviewer_client, [claim])
+    data.update({"to_status": "in_review", "reason": "Triage.", "apply": "1"})
+    if versions is None:
+        del data["versions"]
+    else:
+        data["versions"] = versions.format(pk=claim.pk)
+
+    response = reviewer_client.post(LIST_URL, data)
+
+    assert response.status_code == 200
+    assert "Select the claims and choose" in response.content.decode()
     assert refreshed(claim).status == "unverified"
 
 
