@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import io
 import json
 from collections.abc import Callable
@@ -148,6 +149,28 @@ def test_an_escaped_backslash_ends_before_the_quote() -> None:
 def test_an_unterminated_string_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="JSON parse error"):
         BoundedJSONParser().parse(io.BytesIO(b'["' + b'\\"' * 1000 + b"\\"))
+
+
+def test_a_body_in_a_declared_text_charset_is_read_in_it() -> None:
+    body = '{"text": "Kiyv\u2019s answer"}'.encode("utf-16")
+    context = {"encoding": "utf-16"}
+
+    assert BoundedJSONParser().parse(io.BytesIO(body), parser_context=context) == {
+        "text": "Kiyv\u2019s answer"
+    }
+
+
+def test_a_charset_that_is_not_a_text_encoding_is_a_400(
+    api: Callable[[User | None], APIClient],
+) -> None:
+    body = bz2.compress(b'{"text": "' + b"a" * 100_000 + b'"}')
+
+    response = api(f.editor()).generic(
+        "POST", "/api/v1/claims/", body, content_type="application/json; charset=bz2_codec"
+    )
+
+    assert response.status_code == 400
+    assert "not a text encoding" in response.json()["detail"]
 
 
 def json_upload(content: bytes) -> SimpleUploadedFile:
