@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import environ
@@ -14,22 +16,34 @@ from config import database_roles
 
 # The connection settings a DATABASE_OWNER_URL replaces; the rest (pool, timeouts) stay.
 OWNER_KEYS = ("NAME", "USER", "PASSWORD", "HOST", "PORT")
-# Marks a connection switched to the owner by `migrate`, which the runtime check lets through.
-OWNER_MARK = "AUDIT_OWNER_ROLE"
+# Connections in use by `migrate` as the owner, which the runtime check lets through.
+_owner_aliases: set[str] = set()
 _checked: set[str] = set()
 
 
-def owner_connection_use(alias: str) -> None:
-    """Point the connection ``alias`` at DATABASE_OWNER_URL, for this process (migrate)."""
-    owner = environ.Env.db_url_config(settings.DATABASE_OWNER_URL)
+@contextmanager
+def owner_connection(alias: str) -> Iterator[None]:
+    """Within: the connection ``alias`` is the owner's (migrate), at DATABASE_OWNER_URL when
+    that is set (else DATABASE_URL is the owner's). After: as it was."""
     connection = connections[alias]
-    connection.close()
-    connection.settings_dict.update({key: owner[key] for key in OWNER_KEYS if key in owner})
-    options = {**connection.settings_dict.get("OPTIONS", {}), **owner.get("OPTIONS", {})}
-    # A pool is created once per alias and process, with the credentials of its first use.
-    options.pop("pool", None)
-    connection.settings_dict["OPTIONS"] = options
-    connection.settings_dict[OWNER_MARK] = True
+    saved = {**connection.settings_dict}
+    _owner_aliases.add(alias)
+    if settings.DATABASE_OWNER_URL:
+        owner = environ.Env.db_url_config(settings.DATABASE_OWNER_URL)
+        connection.close()
+        connection.settings_dict.update({key: owner[key] for key in OWNER_KEYS if key in owner})
+        options = {**connection.settings_dict.get("OPTIONS", {}), **owner.get("OPTIONS", {})}
+        # A pool is created once per alias and process, with the credentials of its first use.
+        options.pop("pool", None)
+        connection.settings_dict["OPTIONS"] = options
+    try:
+        yield
+    finally:
+        _owner_aliases.discard(alias)
+        if settings.DATABASE_OWNER_URL:
+            connection.close()
+            connection.settings_dict.clear()
+            connection.settings_dict.update(saved)
 
 
 def runtime_privileges_sync(*, using: str, verbosity: int = 1, **kwargs: Any) -> None:
@@ -58,7 +72,7 @@ def runtime_role_check(*, connection: BaseDatabaseWrapper, **kwargs: Any) -> Non
     """
     if not settings.DATABASE_REFUSE_PRIVILEGED_ROLE or connection.alias in _checked:
         return
-    if connection.settings_dict.get(OWNER_MARK):
+    if connection.alias in _owner_aliases:
         return
     with connection.cursor() as cursor:
         problems = database_roles.runtime_role_problems(cursor)

@@ -311,6 +311,12 @@ def test_production_refuses_to_run_as_a_superuser_or_owner(runtime: Runtime) -> 
         pytest.raises(ImproperlyConfigured, match="DATABASE_OWNER_URL"),
     ):
         database.runtime_role_check(sender=None, connection=connection)
+    # migrate, which needs the owner, is let through.
+    with (
+        override_settings(DATABASE_REFUSE_PRIVILEGED_ROLE=True),
+        database.owner_connection(connection.alias),
+    ):
+        database.runtime_role_check(sender=None, connection=connection)
     with psycopg.connect(runtime.url) as conn, conn.cursor() as cursor:
         assert database_roles.runtime_role_problems(cursor) == []
 

@@ -1,8 +1,9 @@
 from typing import Any
 
-from django.conf import settings
 from django.core.management.commands import migrate
 from django.db import DEFAULT_DB_ALIAS
+
+from audit.database import owner_connection
 
 
 class Command(migrate.Command):
@@ -11,10 +12,9 @@ class Command(migrate.Command):
         "runtime role (DATABASE_URL's user) is granted what it needs on every table."
     )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> str | None:
         # DATABASE_OWNER_URL names the owner of the default database only.
-        if settings.DATABASE_OWNER_URL and options["database"] == DEFAULT_DB_ALIAS:
-            from audit.database import owner_connection_use
-
-            owner_connection_use(options["database"])
-        super().handle(*args, **options)
+        if options["database"] != DEFAULT_DB_ALIAS:
+            return super().handle(*args, **options)
+        with owner_connection(DEFAULT_DB_ALIAS):
+            return super().handle(*args, **options)
