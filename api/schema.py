@@ -30,6 +30,7 @@ IF_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
+    pattern=r'^"v[0-9]{1,9}"$',  # the form of api.etags.etag(); anything else is a 412
     description='The ETag of the version you are changing, e.g. "v3". Missing: 428; '
     "not the current version: 412.",
 )
@@ -78,6 +79,19 @@ class AutoSchema(SpectacularAutoSchema):
             statuses.add(404)
         statuses |= set(getattr(self.view, "problem_statuses", {}).get(method, ()))
         return statuses
+
+    def _get_filter_parameters(self) -> Any:
+        # An empty filter value is no filter (django-filter's rule): say so where a format
+        # (a date-time, a uuid) would refuse it.
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if schema.get("format") and schema.get("type") == "string":
+                parameter["schema"] = {
+                    "anyOf": [dict(schema), {"type": "string", "maxLength": 0}],
+                    **({"description": schema["description"]} if "description" in schema else {}),
+                }
+        return parameters
 
     def _get_response_bodies(
         self, direction: Literal["request", "response"] = "response"

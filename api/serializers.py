@@ -95,8 +95,22 @@ class KnownFieldsOnly(serializers.Serializer[Any]):
             refused[str(key)] = [message]
         return refused
 
+    def refused_types(self, data: Any) -> dict[str, list[str]]:
+        """Text fields take strings only (DRF turned a number into its digits)."""
+        if not isinstance(data, Mapping):
+            return {}
+        return {
+            name: ["Not a valid string."]
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.CharField)
+            and not field.read_only
+            and name in data
+            and data[name] is not None
+            and not isinstance(data[name], str)
+        }
+
     def to_internal_value(self, data: Any) -> Any:
-        refused = self.refused_keys(data)
+        refused = {**self.refused_types(data), **self.refused_keys(data)}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:
@@ -124,8 +138,13 @@ class SlugField(serializers.SlugRelatedField[Any]):
         return super().to_internal_value(data)
 
 
+# drf-spectacular adds {"type": "null"} to the anyOf of a field that allows null.
+_BLANK = {"type": "string", "maxLength": 0}
+
+
+@extend_schema_field({"anyOf": [{"type": "string", "minLength": 1}, _BLANK]})
 class UsernameField(SlugField):
-    """A user by username, among active users."""
+    """A user by username, among active users; empty or null: nobody (DRF reads "" as null)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", User.objects.filter(is_active=True))
@@ -136,8 +155,7 @@ class UsernameField(SlugField):
     {
         "anyOf": [
             {"type": "string", "format": "date-time"},
-            {"type": "string", "maxLength": 0},
-            {"type": "null"},
+            _BLANK,
         ],
         "description": "An ISO 8601 date and time; null or empty: not known.",
     }
@@ -153,6 +171,11 @@ class OptionalDateTimeField(serializers.DateTimeField):
         if data == "":
             data = None  # as in the admin: a blank date is no date
         return super().validate_empty_values(data)
+
+
+@extend_schema_field({"anyOf": [{"type": "string", "format": "uuid"}, _BLANK]})
+class OptionalSourceField(serializers.PrimaryKeyRelatedField[Source]):
+    """A source by id; empty or null: none (DRF reads "" as null for a related field)."""
 
 
 def absolute(request: Any, name: str, *args: Any) -> str:
@@ -200,9 +223,9 @@ class ClaimInputSerializer(KnownFieldsOnly):
         max_length=CLAIM_SUMMARY_MAX_LENGTH,
         validators=[multi_line],
     )
-    claimant = serializers.PrimaryKeyRelatedField(
+    claimant = OptionalSourceField(
         queryset=Source.objects.all(), required=False, allow_null=True,
-        help_text="The id of the source who made the claim.",
+        help_text="The id of the source who made the claim; empty or null: not known.",
     )  # fmt: skip
     first_seen_at = OptionalDateTimeField()
     language = serializers.RegexField(

@@ -92,10 +92,10 @@ class SourceViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         source = self.get_object()
-        version = version_from_if_match(request, source.version)
         partial = kwargs.get("partial", False)
         serializer = self.get_serializer(source, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
+        serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
+        version = version_from_if_match(request, source.version)
         source = claim_services.source_update(
             actor=request.user, source=source, version=version, data=serializer.validated_data
         )
@@ -183,9 +183,9 @@ class ClaimViewSet(
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claim = self.get_object()
-        version = version_from_if_match(request, claim.version)
         serializer = self.get_serializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
+        serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
+        version = version_from_if_match(request, claim.version)
         claim_services.claim_update(
             actor=request.user, claim=claim, version=version, data=serializer.validated_data
         )
@@ -212,9 +212,9 @@ class ClaimTransitionApi(ClaimPartApi):
     required_perms = {"POST": [VIEW_CLAIM, "claims.change_claim_status"]}
 
     def post(self, request: Request, claim_id: Any) -> Response:
-        version = version_from_if_match(request, self.claim.version)
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
+        version = version_from_if_match(request, self.claim.version)
         data = serializer.validated_data
         verification_services.claim_transition(
             actor=request.user,
