@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, URLValidator
+from django.core.validators import MaxLengthValidator, RegexValidator, URLValidator
 from django.db import models
 from django.utils.deconstruct import deconstructible
 
@@ -99,13 +99,27 @@ def text_normalise(value: str, *, multiline: bool) -> str:
     return value
 
 
+# The policy as a regular expression, for the API's schema (a RegexValidator's pattern becomes
+# the field's "pattern"), so that clients and schema-driven tests know what is accepted. It
+# covers the Basic Multilingual Plane; the validator also refuses lone surrogates and the
+# non-characters of the other planes. One character at least: the schema allows a blank
+# field ("") apart, and the two must not overlap.
+_REFUSED_CLASS = (
+    r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060\u2066-\u2069"
+    r"\ufdd0-\ufdef\ufeff\ufffe\uffff"
+)
+_MULTI_LINE_PATTERN = rf"\A[^{_REFUSED_CLASS}]+\Z"
+_SINGLE_LINE_PATTERN = rf"\A[^\t\n\r\u2028\u2029{_REFUSED_CLASS}]+\Z"
+
+
 @deconstructible
-class TextValidator:
+class TextValidator(RegexValidator):
     """Refuses the characters the policy refuses (see the module's docstring)."""
 
     code = "forbidden_character"
 
     def __init__(self, *, multiline: bool) -> None:
+        super().__init__(_MULTI_LINE_PATTERN if multiline else _SINGLE_LINE_PATTERN)
         self.multiline = multiline
 
     def __call__(self, value: Any) -> None:

@@ -4,6 +4,7 @@ The admin and the API refuse the same input with the same words."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -322,3 +323,43 @@ def test_an_api_token_name_follows_the_policy(editor: User) -> None:
     assert refused.value.message_dict == {  # type: ignore[attr-defined]
         "name": ["Remove the right-to-left override (U+202E)."]
     }
+
+
+def test_a_status_change_reason_follows_the_policy_in_the_admin_and_the_api() -> None:
+    reviewer = factories.reviewer(username="rita")
+    claim = factories.claim()
+    factories.transition(claim=claim, to_status="in_review")
+    admin = Client()
+    admin.force_login(reviewer)
+    url = reverse("admin:claims_claim_change_status", args=[claim.pk])
+    data = form_data(admin.get(url), "change-status-form")
+    data.update({"to_status": "unproven", "reason": "Nothing \u202eeither way."})
+
+    response = admin.post(url, data)
+
+    assert response.status_code == 200
+    assert "Remove the right-to-left override (U+202E)." in response.content.decode()
+    _, raw = api_token_create(actor=reviewer, user=reviewer, name="tests")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = api.post(
+        f"{CLAIMS}{claim.pk}/transitions/",
+        {"status": "unproven", "reason": "Nothing \u202eeither way."},
+        format="json",
+        HTTP_IF_MATCH=api.get(f"{CLAIMS}{claim.pk}/")["ETag"],
+    )
+    assert errors(response)["reason"] == ["Remove the right-to-left override (U+202E)."]
+    assert Claim.objects.get(pk=claim.pk).status == "in_review"
+
+
+def test_the_api_schema_declares_the_policy(api: APIClient) -> None:
+    """Clients (and schema-driven tests) read the rule from the schema's patterns."""
+    schemas = api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    name = re.compile(schemas["SourceRequest"]["properties"]["name"]["pattern"])
+    text = re.compile(schemas["ClaimInputRequest"]["properties"]["text"]["pattern"])
+
+    assert name.search("Дмитрий Песков") and text.search("Line one\nline two")
+    assert not name.search("abc\u202egnp.exe")
+    assert not name.search("two\nlines")
+    assert not text.search("red \x1b[31malert")
+    assert schemas["AppearanceRequest"]["properties"]["url"]["format"] == "uri"
