@@ -85,7 +85,9 @@ class Child:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             log(f"stopping {self.name}")
-            kill_group(self.process.pid, signal.SIGTERM)  # a worker shuts its pool down warmly
+            # To the main process: a worker shuts its pool down warmly. What is left of the
+            # group when it has exited, or after the deadline, is killed.
+            self.process.terminate()
 
     def wait(self, deadline: float) -> None:
         if self.process is None:
@@ -126,8 +128,11 @@ def main() -> int:
             from config import embedded
 
             log("starting the embedded PostgreSQL (data in var/postgres)")
-            # This process holds the server; it stops when this process exits.
-            os.environ["DATABASE_URL"] = embedded.postgres_url()
+            # This process holds the server; it stops when this process exits. migrate runs
+            # as the owner of the tables, everything else as a role that owns nothing.
+            urls = embedded.postgres_urls()
+            os.environ["DATABASE_URL"] = urls.runtime
+            os.environ["DATABASE_OWNER_URL"] = urls.owner
             if not os.environ.get("CELERY_BROKER_URL"):
                 log("using the embedded broker (a queue in the embedded PostgreSQL)")
                 os.environ["CELERY_BROKER_URL"] = embedded.broker_url()
