@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+from rest_framework import serializers
 from rest_framework.request import Request
 
-from api.problems import PreconditionFailed, PreconditionRequired
+from api.problems import PreconditionRequired
 
 _ETAG = re.compile(r'^"v(\d{1,9})"$')
+IF_MATCH_PATTERN = _ETAG.pattern  # the schema's pattern for If-Match
+IF_MATCH_FORM_MESSAGE = 'If-Match must be one ETag this API gave you, quotes included, like "v3".'
 
 
 def etag(version: int) -> str:
@@ -16,20 +19,18 @@ def etag(version: int) -> str:
     return f'"v{version}"'
 
 
-def version_from_if_match(request: Request, current: int) -> int:
-    """The version the client saw, from If-Match; 428 without it, 412 if it is not ours.
+def version_from_if_match(request: Request) -> int:
+    """The version the client saw, from If-Match: 428 without it, 400 if it is not an ETag's form.
 
-    The 412 carries the ETag of the ``current`` version, as the one for a stale version does.
+    A well-formed ETag of another version is for the service to refuse (412, with the current
+    ETag): only it knows the current version under its lock.
     """
     header = request.headers.get("If-Match", "").strip()
     if not header:
         raise PreconditionRequired()
     match = _ETAG.match(header)
     if match is None:
-        raise PreconditionFailed(
-            f'If-Match must be one ETag this API gave you, like "v3"; got {header[:40]!r}.',
-            current_etag=etag(current),
-        )
+        raise serializers.ValidationError({"If-Match": [IF_MATCH_FORM_MESSAGE]})
     return int(match.group(1))
 
 

@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
+from api.etags import IF_MATCH_PATTERN
 from api.problems import PROBLEM_CONTENT_TYPE
 
 ETAG_HEADER = OpenApiParameter(
@@ -30,9 +31,9 @@ IF_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
-    pattern=r'^"v[0-9]{1,9}"$',  # the form of api.etags.etag(); anything else is a 412
+    pattern=IF_MATCH_PATTERN,
     description='The ETag of the version you are changing, e.g. "v3". Missing: 428; '
-    "not the current version: 412.",
+    "not of this form: 400; not the current version: 412.",
 )
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",

@@ -95,7 +95,7 @@ class SourceViewSet(
         partial = kwargs.get("partial", False)
         serializer = self.get_serializer(source, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
-        version = version_from_if_match(request, source.version)
+        version = version_from_if_match(request)
         source = claim_services.source_update(
             actor=request.user, source=source, version=version, data=serializer.validated_data
         )
@@ -185,7 +185,7 @@ class ClaimViewSet(
         claim = self.get_object()
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
-        version = version_from_if_match(request, claim.version)
+        version = version_from_if_match(request)
         claim_services.claim_update(
             actor=request.user, claim=claim, version=version, data=serializer.validated_data
         )
@@ -214,7 +214,7 @@ class ClaimTransitionApi(ClaimPartApi):
     def post(self, request: Request, claim_id: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
-        version = version_from_if_match(request, self.claim.version)
+        version = version_from_if_match(request)
         data = serializer.validated_data
         verification_services.claim_transition(
             actor=request.user,
