@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.serializers import SlugField
+from api.serializers import KnownFieldsOnly, SlugField
 from claims.models import Claim, Source, Tag
 from notifications import services
 from notifications.models import (
@@ -50,7 +50,7 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
         fields = ["id", "target", "claim", "tag", "source", "muted", "created_at"]
 
 
-class SubscriptionInputSerializer(serializers.Serializer[Any]):
+class SubscriptionInputSerializer(KnownFieldsOnly):
     target = serializers.ChoiceField(choices=SubscriptionTarget.choices)
     claim = serializers.PrimaryKeyRelatedField(queryset=Claim.objects.all(), required=False)
     tag = SlugField(slug_field="name", queryset=Tag.objects.all(), required=False)
@@ -64,7 +64,7 @@ class SubscriptionInputSerializer(serializers.Serializer[Any]):
     )
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
+class WebhookEndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer[WebhookEndpoint]):
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=[(t, t) for t in SUBSCRIBABLE_EVENT_TYPES]),
         allow_empty=False,
@@ -94,6 +94,13 @@ class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
             "updated_at",
         ]
         read_only_fields = ["disabled_reason", "failing_since", "created_at", "updated_at"]
+
+
+# What a client reads back and may send again by mistake: refused as read-only, not unknown.
+SubscriptionInputSerializer.read_only_names = frozenset(
+    SubscriptionSerializer().fields
+) - frozenset(SubscriptionInputSerializer().fields)
+WebhookEndpointSerializer.read_only_names = frozenset({"secret", "previous_secret_expires_at"})
 
 
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):

@@ -141,3 +141,41 @@ def test_webhook_endpoints_are_added_in_the_admin_with_their_secret_shown_once(c
     assert "Use an https:// URL." in refused.content.decode()
     endpoint.refresh_from_db()
     assert endpoint.url == "https://127.0.0.1:9/hook"
+
+
+def test_webhook_and_subscription_bodies_refuse_keys_they_cannot_set(api):  # noqa: F811
+    """As everywhere in the API: a key the operation does not take is a 400 naming it, never
+    silently ignored (a misspelt event_type would have registered an endpoint for nothing)."""
+    client = api(webhook_manager())
+    url = "http://127.0.0.1:9/h"
+    refused = client.post(
+        "/api/v1/webhooks/",
+        {"url": url, "event_types": ["claim.status_changed"], "event_type": "x", "owner": "eve"},
+        format="json",
+    )
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["errors"] == {
+        "event_type": ["Unknown field: this operation does not take it."],
+        "owner": ["This field is read-only."],
+    }
+    assert not WebhookEndpoint.objects.exists()
+    created = client.post(
+        "/api/v1/webhooks/", {"url": url, "event_types": ["claim.status_changed"]}, format="json"
+    )
+    hook = f"/api/v1/webhooks/{created.json()['id']}/"
+    for key, value in (("secret", "whsec_mine"), ("paused_reason", ""), ("id", "x")):
+        changed = client.patch(hook, {key: value, "description": "CMS"}, format="json")
+        assert changed.status_code == 400, (key, changed.content)
+        assert changed.json()["errors"] == {key: ["This field is read-only."]}
+    assert WebhookEndpoint.objects.get().description == ""
+
+    watcher = api(f.viewer())
+    claim = f.claim()
+    body = {"target": "claim", "claim": str(claim.pk), "mute": True}
+    refused = watcher.post("/api/v1/subscriptions/", body, format="json")
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["errors"] == {"mute": ["Unknown field: this operation does not take it."]}
+    body = {"target": "claim", "claim": str(claim.pk), "created_at": "2022-02-15T00:00:00Z"}
+    refused = watcher.post("/api/v1/subscriptions/", body, format="json")
+    assert refused.json()["errors"] == {"created_at": ["This field is read-only."]}
+    assert not Subscription.objects.exists()
