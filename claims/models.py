@@ -56,6 +56,12 @@ def _in_choices(field: str, choices: type[models.TextChoices]) -> models.CheckCo
 
 
 SOURCE_EXISTS_MESSAGE = "A source with this name and role already exists."
+SOURCE_UNIQUE_CONSTRAINT = "source_unique_name_role"
+
+
+def source_exists_error() -> ValidationError:
+    """Said on the fields it is about (the admin and the API show it; the constraint names none)."""
+    return ValidationError({"name": SOURCE_EXISTS_MESSAGE, "role": SOURCE_EXISTS_MESSAGE})
 
 
 # What text fields may hold, wherever they are written (admin, API, services). Every field a
@@ -88,7 +94,7 @@ class Source(models.Model):
         constraints = [
             _not_blank("name"),
             _in_choices("kind", SourceKind),
-            models.UniqueConstraint(Lower("name"), "role", name="source_unique_name_role"),
+            models.UniqueConstraint(Lower("name"), "role", name=SOURCE_UNIQUE_CONSTRAINT),
             models.CheckConstraint(condition=Q(version__gte=1), name="source_version_positive"),
         ]
 
@@ -96,15 +102,13 @@ class Source(models.Model):
         return f"{self.name} ({self.role})" if self.role else self.name
 
     def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
-        # source_unique_name_role, said on the fields it is about (the admin and the API
-        # show this; the constraint's own message names no field).
+        # source_unique_name_role, said on the fields it is about.
         if not {"name", "role"} & set(exclude or ()):
             same = Source.objects.alias(lower_name=Lower("name")).filter(
                 lower_name=Lower(models.Value(self.name)), role=self.role
             )
             if same.exclude(pk=self.pk).exists():
-                message = SOURCE_EXISTS_MESSAGE
-                raise ValidationError({"name": message, "role": message})
+                raise source_exists_error()
         super().validate_constraints(exclude)
 
 

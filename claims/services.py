@@ -6,18 +6,29 @@ row it changes and bumps the claim's ``version`` so that ETags and stale-form ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
 from claims.errors import StaleVersionError
-from claims.models import Appearance, Claim, ClaimTag, Source, SourceKind, Statement, Tag
+from claims.models import (
+    SOURCE_UNIQUE_CONSTRAINT,
+    Appearance,
+    Claim,
+    ClaimTag,
+    Source,
+    SourceKind,
+    Statement,
+    Tag,
+    source_exists_error,
+)
 from claims.search import claim_search_refresh, claim_search_refresh_for_source
 from claims.text import text_clean
 
@@ -122,8 +133,24 @@ def source_create(
     require_perm(actor, "claims.add_source", "add sources")
     source = Source(name=name.strip(), kind=kind, role=role, country=country, url=url, notes=notes)
     source.full_clean()
-    source.save()
+    with _source_unique():
+        source.save()
     return source
+
+
+@contextmanager
+def _source_unique() -> Iterator[None]:
+    """A source written by another transaction since ``full_clean`` looked (it could not see
+    one not yet committed) is refused as the check refuses it, not with a database error."""
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            yield
+    except IntegrityError as error:
+        if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) == (
+            SOURCE_UNIQUE_CONSTRAINT
+        ):
+            raise source_exists_error() from error
+        raise
 
 
 @transaction.atomic
@@ -137,7 +164,8 @@ def source_update(*, actor: Actor, source: Source, version: int, data: Mapping[s
     changed = _apply(locked, data, SOURCE_EDITABLE)
     if changed:
         locked.version += 1
-        locked.save()
+        with _source_unique():
+            locked.save()
     if "name" in changed:
         claim_search_refresh_for_source(source_id=locked.pk)
     if {"name", "role"} & set(changed):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections, transaction
 
 from claims import services
 from claims.errors import StaleVersionError
-from claims.models import Claim, ClaimStatus, Source, StatementStance
+from claims.models import SOURCE_EXISTS_MESSAGE, Claim, ClaimStatus, Source, StatementStance
 from tests import factories as f
+from tests.verification.test_concurrency import wait_until_blocked_on_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +185,51 @@ def test_renaming_a_source_changes_the_version_of_its_claims():
     claim.refresh_from_db()
     other.refresh_from_db()
     assert (claim.version, other.version) == (2, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("second_write", ["create", "rename"])
+def test_the_same_source_written_twice_at_once_the_second_is_a_validation_error(second_write):
+    """The uniqueness check cannot see a source another transaction has not committed yet;
+    the database's constraint then refuses the second, with the check's own message."""
+    editor = f.editor()
+    other = f.source(name="Dmytro Kuleba", role="")
+    role = "Foreign minister of Ukraine"
+    first_written, release_first = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                services.source_create(actor=editor, name="Dmytro Kuleba", role=role)
+                first_written.set()
+                release_first.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            if second_write == "create":
+                services.source_create(actor=editor, name="dmytro kuleba", role=role)
+            else:
+                services.source_update(actor=editor, source=other, version=1, data={"role": role})
+            outcome["second"] = "saved"
+        except Exception as error:  # what it raised is what is checked
+            outcome["second"] = error
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert first_written.wait(timeout=30)
+    two = threading.Thread(target=second)
+    two.start()
+    wait_until_blocked_on_lock()  # the second's insert waits on the first's unique key
+    release_first.set()
+    one.join(timeout=30)
+    two.join(timeout=30)
+
+    error = outcome["second"]
+    assert isinstance(error, ValidationError), repr(error)
+    assert error.message_dict == {"name": [SOURCE_EXISTS_MESSAGE], "role": [SOURCE_EXISTS_MESSAGE]}
+    assert sorted(Source.objects.values_list("role", "version")) == [("", 1), (role, 1)]
