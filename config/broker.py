@@ -27,6 +27,8 @@ TRANSPORT_ALIASES["pgqueue"] = "config.broker:Transport"
 logger = logging.getLogger(__name__)
 
 CHANNEL = "kombu_pgqueue"
+# How long a consumer at its prefetch limit waits before it looks for an acknowledgement.
+BUSY_WAIT_SECONDS = 0.02
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kombu_message (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -268,6 +270,10 @@ class Transport(virtual.Transport):
         listener = self._listen()
         while True:
             self._expire_reservations()
+            channels = cast("list[Channel]", self.channels)
+            # A consumer at its prefetch limit takes more only once a task is acknowledged,
+            # which no NOTIFY announces: look again soon, and let Celery's loop run meanwhile.
+            busy = any(channel._consumers and not channel.qos.can_consume() for channel in channels)
             try:
                 cast(Any, self.cycle).get(self._deliver, timeout=timeout)
                 return
@@ -278,12 +284,10 @@ class Transport(virtual.Transport):
                 left = min(left, timeout - (time.monotonic() - started))
                 if left <= 0:
                     raise TimeoutError()  # socket.timeout, as kombu expects
-            channels = cast("list[Channel]", self.channels)
-            if any(channel._consumers and channel.qos.can_consume() for channel in channels):
-                for _ in _notifies(listener, left):
-                    break
-            else:
-                time.sleep(min(left, 0.005))  # every slot busy: an ack frees one soon
+            for _ in _notifies(listener, min(left, BUSY_WAIT_SECONDS) if busy else left):
+                break
+            if busy:
+                raise TimeoutError()
 
     def _listen(self) -> psycopg.Connection[Any]:
         listener = self._listener.get()
