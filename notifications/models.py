@@ -9,7 +9,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from claims.models import Claim, Source, Tag
+from claims.models import URL_MAX_LENGTH, Claim, Source, Tag
+from claims.text import SingleLineTextField
 
 
 class EventType(models.TextChoices):
@@ -99,8 +100,8 @@ class WebhookEndpoint(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="webhook_endpoints"
     )
-    url = models.URLField(max_length=2000)
-    description = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=URL_MAX_LENGTH)
+    description = SingleLineTextField(max_length=200, blank=True)
     event_types = ArrayField(
         models.CharField(max_length=40, choices=EventType.choices),
         default=list,

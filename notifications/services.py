@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from claims.models import Claim, Source, Tag
 from claims.services import Actor, require_perm
+from claims.text import web_address
 from notifications import outbound
 from notifications.mail import header_line
 from notifications.models import (
@@ -633,8 +634,11 @@ def webhook_test_send(*, actor: Actor, endpoint: WebhookEndpoint) -> Event:
 def _endpoint_validate(*, url: str, event_types: Sequence[str]) -> None:
     try:
         outbound.url_check(url)
+        web_address(url)  # as every URL the project stores: what the schema calls a URI
     except outbound.UnsafeURLError as error:
         raise ValidationError({"url": str(error)}) from error
+    except ValidationError as error:
+        raise ValidationError({"url": error.messages}) from error
     unknown = sorted(set(event_types) - set(SUBSCRIBABLE_EVENT_TYPES))
     if unknown or not event_types:
         raise ValidationError(
