@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.renderers import datetime_text
+from api.schema import BLANK
 from claims.models import (
     CLAIM_SUMMARY_MAX_LENGTH,
     CLAIM_TEXT_MAX_LENGTH,
@@ -139,10 +140,9 @@ class SlugField(serializers.SlugRelatedField[Any]):
 
 
 # drf-spectacular adds {"type": "null"} to the anyOf of a field that allows null.
-_BLANK = {"type": "string", "maxLength": 0}
 
 
-@extend_schema_field({"anyOf": [{"type": "string", "minLength": 1}, _BLANK]})
+@extend_schema_field({"anyOf": [{"type": "string", "minLength": 1}, BLANK]})
 class UsernameField(SlugField):
     """A user by username, among active users; empty or null: nobody (DRF reads "" as null)."""
 
@@ -155,7 +155,7 @@ class UsernameField(SlugField):
     {
         "anyOf": [
             {"type": "string", "format": "date-time"},
-            _BLANK,
+            BLANK,
         ],
         "description": "An ISO 8601 date and time; null or empty: not known.",
     }
@@ -173,7 +173,7 @@ class OptionalDateTimeField(serializers.DateTimeField):
         return super().validate_empty_values(data)
 
 
-@extend_schema_field({"anyOf": [{"type": "string", "format": "uuid"}, _BLANK]})
+@extend_schema_field({"anyOf": [{"type": "string", "format": "uuid"}, BLANK]})
 class OptionalSourceField(serializers.PrimaryKeyRelatedField[Source]):
     """A source by id; empty or null: none (DRF reads "" as null for a related field)."""
 
