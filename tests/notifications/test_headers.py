@@ -8,7 +8,13 @@ from django.core import mail
 from claims.models import ClaimStatus as S
 from notifications import services
 from notifications.mail import HEADER_MAX_LENGTH, header_line
-from notifications.models import Delivery, DeliveryChannel, DeliveryStatus, EventType
+from notifications.models import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    EventType,
+    WebhookEndpoint,
+)
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +73,12 @@ def test_the_endpoint_disabled_email_has_a_safe_subject(
         actor=owner,
         url="http://127.0.0.1:9/hook",
         event_types=[EventType.CLAIM_CREATED],
-        description="CMS\r\nBcc: everyone@example.org",
+        description="CMS",
+    )
+    # The text policy refuses this description today; an endpoint saved before
+    # it (or written by SQL) may still hold one, and the email stays safe.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        description="CMS\r\nBcc: everyone@example.org"
     )
     f.claim()
     delivery = Delivery.objects.get(endpoint=endpoint)
