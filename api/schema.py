@@ -136,6 +136,17 @@ class AutoSchema(SpectacularAutoSchema):
                 }
         return parameters
 
+    def _map_serializer(
+        self,
+        serializer: Any,
+        direction: Literal["request", "response"],
+        bypass_extensions: bool = False,
+    ) -> dict[str, Any]:
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, _serializers().KnownFieldsOnly):
+            schema["additionalProperties"] = False  # any other key is a 400 naming it
+        return schema
+
     def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
         # drf-spectacular writes a blank-or-constrained text as oneOf; "" may match both
         # branches (a validator that checks no formats takes "" as a "uri"), and oneOf then
