@@ -131,5 +131,8 @@ def test_a_claim_typed_with_crlf_is_emailed_by_the_worker(workers: Workers, rece
     assert (
         subject.strip() == "[Claim tracker] unverified → in_review: Troops are leaving the border."
     )
-    email = Delivery.objects.get(user=watcher)
-    assert email.status == DeliveryStatus.SUCCEEDED
+    # The worker records success just after the email is written.
+    wait_for(
+        lambda: Delivery.objects.filter(user=watcher, status=DeliveryStatus.SUCCEEDED).exists(),
+        "the email's delivery to be recorded as succeeded",
+    )
