@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
+from core import roles
 from tests import factories
-from verification import roles
 
 pytestmark = pytest.mark.django_db
 
