@@ -7,7 +7,7 @@ BASE_STAMP := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed-dev
 PORT ?= 8000
 
-.PHONY: install run test lint format lock e2e clean bench
+.PHONY: install run test lint format lock clean bench
 
 # uv installs the locked requirements, checking every hash, several times faster than pip.
 # It comes from the lock too: pip installs it alone, with its hashes, into a new .venv.

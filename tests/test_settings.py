@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,30 @@ def test_production_refuses_to_start_without_a_broker():
     result = manage("check", **env)
     assert result.returncode != 0
     assert "CELERY_BROKER_URL must be set in production" in result.stderr
+
+
+# env("X"), env.bool("X"), os.environ["X"], os.environ.get("X"), os.getenv("X")
+READ_ENV = re.compile(
+    r"""(?:\benv(?:\.\w+)?|environ(?:\.get)?|getenv)[(\[]\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
+
+
+def test_env_example_names_every_variable_the_code_reads():
+    code = [
+        path
+        for folder in (
+            "config",
+            "claims",
+            "verification",
+            "notifications",
+            "api",
+            "audit",
+            "scripts",
+        )
+        for path in (BASE_DIR / folder).rglob("*.py")
+    ]
+    read = {name for path in code for name in READ_ENV.findall(path.read_text())}
+    example = (BASE_DIR / ".env.example").read_text()
+    named = set(re.findall(r"^# ([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    assert {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"} <= read
+    assert read - named == set()
