@@ -10,13 +10,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Exists, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.text import smart_split, unescape_string_literal
 from pghistory.models import Events
 
 from claims.models import Claim, ClaimStatus, Source, Statement, StatementStance, Tag
-from verification.models import Evidence, StatusChange
+from verification.selectors import evidence_citable
 
 # Claims a reviewer still has to look at.
 NEEDS_REVIEW_STATUSES = (ClaimStatus.UNVERIFIED, ClaimStatus.IN_REVIEW)
@@ -44,9 +44,7 @@ def claim_list() -> QuerySet[Claim]:
     return Claim.objects.select_related("claimant", "assignee").annotate(
         supporting_count=Coalesce(_count(statements.filter(stance=StatementStance.SUPPORTS)), 0),
         countering_count=Coalesce(_count(statements.filter(stance=StatementStance.COUNTERS)), 0),
-        evidence_count=Coalesce(
-            _count(Evidence.objects.filter(claim=OuterRef("pk"), withdrawn_at__isnull=True)), 0
-        ),
+        evidence_count=Coalesce(_count(evidence_citable(claim=OuterRef("pk"))), 0),
     )
 
 
@@ -110,21 +108,6 @@ def claim_search(queryset: QuerySet[Claim], term: str) -> QuerySet[Claim]:
             Q(text__icontains=word) | Q(claimant__name__icontains=word) | Exists(quoted_by_source)
         )
     return queryset
-
-
-def claim_citable_evidence(*, claim: Claim) -> QuerySet[Evidence]:
-    """Evidence a status change of ``claim`` may cite: attached to it and not withdrawn."""
-    return Evidence.objects.filter(claim=claim, withdrawn_at__isnull=True).order_by("added_at")
-
-
-def claim_status_history(*, claim: Claim) -> QuerySet[StatusChange]:
-    """The claim's status changes, oldest first, with actor and cited evidence loaded."""
-    return (
-        StatusChange.objects.filter(claim=claim)
-        .select_related("actor")
-        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("added_at")))
-        .order_by("at", "id")
-    )
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,22 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
-from claims.admin import (
+from claims.models import Claim
+from core.admin import (
     KeySafeAdminMixin,
     ServiceModelForm,
     ServiceWriteAdmin,
     acting_user,
     service_refused,
 )
-from claims.models import Claim
+from core.forms import SERVICE_ERRORS, HttpsURLField, service_error_text
+from core.permissions import VIEW_CLAIM
 from notifications import services
 from notifications.models import (
     SUBSCRIBABLE_EVENT_TYPES,
@@ -34,7 +35,6 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.selectors import webhook_endpoint_list
-from verification.forms import SERVICE_ERRORS, HttpsURLField
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Any]
@@ -45,12 +45,7 @@ else:
 
 
 def _may_watch(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.has_perm(services.VIEW_CLAIM))
-
-
-def _service_error(request: HttpRequest, error: ValidationError | PermissionDenied) -> None:
-    text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-    messages.error(request, text)
+    return bool(request.user.is_active and request.user.has_perm(VIEW_CLAIM))
 
 
 @admin.register(Subscription)
@@ -191,8 +186,8 @@ class WebhookEndpointAdmin(ServiceWriteAdmin):
         for endpoint in queryset:
             try:
                 _, secret = services.webhook_secret_rotate(actor=request.user, endpoint=endpoint)
-            except (ValidationError, PermissionDenied) as error:
-                _service_error(request, error)
+            except SERVICE_ERRORS as error:
+                messages.error(request, service_error_text(error))
                 continue
             messages.warning(
                 request, f"New secret of {endpoint.url}: {secret} — shown only this once."
@@ -203,8 +198,8 @@ class WebhookEndpointAdmin(ServiceWriteAdmin):
         for endpoint in queryset:
             try:
                 event = services.webhook_test_send(actor=request.user, endpoint=endpoint)
-            except (ValidationError, PermissionDenied) as error:
-                _service_error(request, error)
+            except SERVICE_ERRORS as error:
+                messages.error(request, service_error_text(error))
                 continue
             messages.success(request, f"Test event {event.pk} queued for {endpoint.url}.")
 
@@ -280,6 +275,6 @@ class DeliveryAdmin(KeySafeAdminMixin, _ModelAdmin):
             try:
                 services.delivery_replay(actor=request.user, delivery=delivery)
                 done += 1
-            except (ValidationError, PermissionDenied) as error:
-                _service_error(request, error)
+            except SERVICE_ERRORS as error:
+                messages.error(request, service_error_text(error))
         messages.success(request, f"{done} deliveries queued again.")

@@ -1,30 +1,391 @@
-"""Evidence and status changes, for browsing. Both are written only on the claim page.
+"""The status concern in the admin: the claim page's status changes and evidence, and browsing.
 
-Evidence is added and withdrawn on the claim page (through the services); a status change
-only through the claim's "Change status" form or the bulk action. Here they are read-only.
+``ClaimStatusAdminMixin`` gives the claim admin its "Change status" page and bulk action;
+``EvidenceInline`` and ``EvidenceAddInline`` withdraw and add evidence on the claim page
+(through the services). Evidence and status changes are otherwise read-only here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from claims.admin import evidence_link, evidence_state, stance_badge, status_badge
-from claims.models import Claim
-from verification.models import Evidence, StatusChange
+from claims.errors import StaleVersionError
+from claims.models import Claim, ClaimStatus, StatementStance
+from core.admin import ReadOnlyAdmin, ServiceInlineFormSet, acting_user, badge
+from core.forms import (
+    SERVICE_ERRORS,
+    STALE_FORM_MESSAGE,
+    form_add_service_error,
+    service_error_text,
+)
+from core.permissions import CHANGE_CLAIM_STATUS
+from verification import services
+from verification.forms import (
+    BulkStatusChangeForm,
+    ClaimStatusChangeForm,
+    EvidenceAddForm,
+    EvidenceWithdrawForm,
+    stale_claims_message,
+)
+from verification.models import Channel, Evidence, EvidenceStance, StatusChange
+from verification.selectors import claim_status_history
 
 if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
     _EvidenceAdminBase = admin.ModelAdmin[Evidence]
     _StatusChangeAdminBase = admin.ModelAdmin[StatusChange]
+    _TabularInline = admin.TabularInline[Any, Claim]
 else:
-    _EvidenceAdminBase = _StatusChangeAdminBase = admin.ModelAdmin
+    _ModelAdmin = _EvidenceAdminBase = _StatusChangeAdminBase = admin.ModelAdmin
+    _TabularInline = admin.TabularInline
+
+
+# --- Labels ---------------------------------------------------------------------------------
+
+# Colours of the status and stance labels (white text on these).
+STATUS_COLOURS: dict[str, str] = {
+    ClaimStatus.UNVERIFIED: "#6b7280",
+    ClaimStatus.IN_REVIEW: "#1d4ed8",
+    ClaimStatus.VERIFIED: "#15803d",
+    ClaimStatus.FALSE: "#b91c1c",
+    ClaimStatus.MISLEADING: "#c2410c",
+    ClaimStatus.UNPROVEN: "#6d28d9",
+}
+STANCE_COLOURS: dict[str, str] = {
+    StatementStance.SUPPORTS: "#15803d",
+    StatementStance.COUNTERS: "#b91c1c",
+    StatementStance.CONTEXT: "#6b7280",
+    EvidenceStance.REFUTES: "#b91c1c",
+    EvidenceStance.INCONCLUSIVE: "#6b7280",
+}
+STANCE_LABELS: dict[str, str] = {
+    StatementStance.SUPPORTS: "Supports",
+    StatementStance.COUNTERS: "Counter-statement",
+    StatementStance.CONTEXT: "Context",
+    EvidenceStance.REFUTES: "Refutes",
+    EvidenceStance.INCONCLUSIVE: "Inconclusive",
+}
+
+
+def status_badge(status: str) -> SafeString:
+    label = ClaimStatus(status).label if status in ClaimStatus.values else status
+    return badge(str(label), STATUS_COLOURS.get(status, "#6b7280"), f"status-{status}")
+
+
+def stance_badge(stance: str) -> SafeString:
+    """The stance of a statement or of evidence."""
+    return badge(
+        STANCE_LABELS.get(stance, stance), STANCE_COLOURS.get(stance, "#6b7280"), f"stance-{stance}"
+    )
+
+
+def claim_link(claim: Claim) -> SafeString:
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:claims_claim_change", args=[claim.pk]), claim
+    )
+
+
+def evidence_link(evidence: Evidence) -> SafeString:
+    if evidence.file:
+        url = reverse("evidence-download", args=[evidence.pk])
+        return format_html('<a href="{}">{}</a>', url, evidence.original_name or "download")
+    return format_html(
+        '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', evidence.url, evidence.url
+    )
+
+
+def evidence_state(evidence: Evidence) -> SafeString:
+    if evidence.withdrawn_at is None:
+        return format_html("{}", "Active")
+    return format_html(
+        "<strong>Withdrawn</strong> {} by {}: {}",
+        f"{evidence.withdrawn_at:%Y-%m-%d %H:%M}",
+        evidence.withdrawn_by,
+        evidence.withdrawal_reason,
+    )
+
+
+def evidence_size(evidence: Evidence) -> str:
+    return filesizeformat(evidence.size) if evidence.size is not None else "—"
+
+
+# --- Status changes from the claim admin ----------------------------------------------------
+
+
+class ClaimStatusAdminMixin(_ModelAdmin):
+    """The claim admin's status changes: one claim on its "Change status" page, or many with
+    the bulk action; ``status_page_context`` is what the claim page shows of them."""
+
+    actions = ["change_status"]
+
+    def has_change_status_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(CHANGE_CLAIM_STATUS)
+
+    def get_urls(self) -> list[URLPattern]:
+        name = f"{self.opts.app_label}_{self.opts.model_name}_change_status"
+        return [
+            path(
+                "<path:object_id>/change-status/",
+                self.admin_site.admin_view(self.change_status_view),
+                name=name,
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """One claim to a status the workflow allows, with a reason and cited evidence."""
+        if not self.has_change_status_permission(request):
+            raise PermissionDenied
+        claim = Claim.objects.filter(pk=self._claim_pk(object_id)).first()
+        if claim is None:
+            raise Http404("No such claim.")
+        if request.method == "POST":
+            form = ClaimStatusChangeForm(request.POST, claim=claim)
+            if form.is_valid():
+                from_status = claim.get_status_display()
+                try:
+                    services.claim_transition(
+                        actor=acting_user(request),
+                        claim=claim,
+                        to_status=form.cleaned_data["to_status"],
+                        reason=form.cleaned_data["reason"],
+                        evidence=list(form.cleaned_data["evidence"]),
+                        version=form.cleaned_data["version"],
+                        channel=Channel.ADMIN,
+                    )
+                except StaleVersionError:
+                    form.add_error(None, STALE_FORM_MESSAGE)
+                except SERVICE_ERRORS as error:
+                    form_add_service_error(form, error, {"status": "to_status"})
+                else:
+                    to_status = ClaimStatus(form.cleaned_data["to_status"]).label
+                    self.message_user(
+                        request,
+                        f"Status changed from {from_status} to {to_status}.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:claims_claim_change", args=[claim.pk])
+                    )
+        else:
+            form = ClaimStatusChangeForm(claim=claim)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Change status",
+            "subtitle": str(claim),
+            "opts": self.opts,
+            "original": claim,
+            "form": form,
+            "current_status": status_badge(claim.status),
+            "has_view_permission": self.has_view_permission(request, claim),
+        }
+        return TemplateResponse(request, "admin/claims/claim/change_status.html", context)
+
+    @staticmethod
+    def _claim_pk(object_id: str) -> Any:
+        try:
+            return Claim._meta.get_field("id").to_python(unquote(object_id))
+        except ValidationError as error:  # not a UUID
+            raise Http404("No such claim.") from error
+
+    @admin.action(description="Change status", permissions=["change_status"])
+    def change_status(self, request: HttpRequest, queryset: QuerySet[Claim]) -> HttpResponse | None:
+        """Move the selected claims to one status, each checked on its own; none if any of
+        them changed since the form was opened."""
+        claims = list(queryset.order_by("pk"))
+        form = BulkStatusChangeForm(
+            request.POST if "apply" in request.POST else None, claims=claims
+        )
+        if form.is_valid():
+            actor = acting_user(request)
+            target = form.cleaned_data["to_status"]
+            versions: dict[str, int] = form.cleaned_data["versions"]
+            stale: list[Claim] = []
+            refused: list[str] = []
+            changed = 0
+            # One transaction around them all, rolled back if any claim is stale; one
+            # savepoint for each, so that a claim the workflow refuses leaves the others.
+            with transaction.atomic():
+                for claim in claims:
+                    version = versions.get(str(claim.pk))
+                    if version is None:  # the form was not opened for it
+                        stale.append(claim)
+                        continue
+                    try:
+                        with transaction.atomic():
+                            services.claim_transition(
+                                actor=actor,
+                                claim=claim,
+                                to_status=target,
+                                reason=form.cleaned_data["reason"],
+                                version=version,
+                                channel=Channel.ADMIN,
+                            )
+                    except StaleVersionError:
+                        stale.append(claim)
+                    except SERVICE_ERRORS as error:
+                        refused.append(f"Not changed: “{claim}”: {service_error_text(error)}")
+                    else:
+                        changed += 1
+                if stale:
+                    transaction.set_rollback(True)
+            if stale:
+                self.message_user(request, stale_claims_message(stale), messages.ERROR)
+                return None
+            for message in refused:
+                self.message_user(request, message, messages.ERROR)
+            self.message_user(
+                request,
+                f"Changed {changed} of {len(claims)} claims to {ClaimStatus(target).label}.",
+                messages.SUCCESS if changed else messages.WARNING,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Change the status of claims",
+            "opts": self.opts,
+            "claims": claims,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/claims/claim/change_status_bulk.html", context)
+
+    def status_page_context(self, request: HttpRequest, claim: Claim) -> dict[str, Any]:
+        """What the claim page shows of the status: the label, the link, the history."""
+        can_change_status = self.has_change_status_permission(request)
+        return {
+            "current_status": status_badge(claim.status),
+            "can_change_status": can_change_status,
+            "change_status_url": reverse("admin:claims_claim_change_status", args=[claim.pk])
+            if can_change_status
+            else "",
+            "status_history": claim_status_history(claim=claim),
+        }
+
+
+# --- Evidence on the claim page -------------------------------------------------------------
+
+
+class EvidenceAddFormSet(ServiceInlineFormSet):
+    editable = frozenset({"kind", "stance", "description", "file", "url"})
+
+    def service_add(self, *, actor: User, parent: Any, data: dict[str, Any]) -> Evidence:
+        return services.evidence_add(
+            actor=actor,
+            claim=parent,
+            kind=data["kind"],
+            stance=data["stance"],
+            description=data.get("description") or "",
+            file=data.get("file") or None,
+            url=data.get("url") or "",
+        )
+
+
+class EvidenceWithdrawFormSet(ServiceInlineFormSet):
+    editable = frozenset({"withdraw_reason"})
+
+    def service_update(self, *, actor: User, obj: Any, data: dict[str, Any]) -> Evidence:
+        return services.evidence_withdraw(actor=actor, evidence=obj, reason=data["withdraw_reason"])
+
+
+class EvidenceInline(_TabularInline):
+    """Evidence on record: read-only, with a field to withdraw it (it is never deleted)."""
+
+    model = Evidence
+    form = EvidenceWithdrawForm
+    formset = EvidenceWithdrawFormSet
+    readonly_fields = [
+        "item",
+        "kind",
+        "stance_label",
+        "description",
+        "sha256",
+        "size_display",
+        "content_type",
+        "added",
+        "state",
+    ]
+    fields = [*readonly_fields, "withdraw_reason"]
+    extra = 0
+    can_delete = False
+    verbose_name = "evidence"
+    verbose_name_plural = "evidence on record"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
+        return super().get_queryset(request).select_related("added_by", "withdrawn_by")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            fields.remove("withdraw_reason")  # only those who may withdraw see the field
+        return fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # added with the "Add evidence" rows below
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="File or URL")
+    def item(self, obj: Evidence) -> SafeString:
+        return evidence_link(obj)
+
+    @admin.display(description="Stance")
+    def stance_label(self, obj: Evidence) -> SafeString:
+        return stance_badge(obj.stance)
+
+    @admin.display(description="Size")
+    def size_display(self, obj: Evidence) -> str:
+        return evidence_size(obj)
+
+    @admin.display(description="Added")
+    def added(self, obj: Evidence) -> str:
+        if obj.added_at is None:  # a refused form shown again, with a row that is not saved
+            return "—"
+        return f"{obj.added_at:%Y-%m-%d %H:%M} by {obj.added_by}"
+
+    @admin.display(description="State")
+    def state(self, obj: Evidence) -> SafeString:
+        return evidence_state(obj)
+
+
+class EvidenceAddInline(_TabularInline):
+    """New evidence: upload a file or give a URL."""
+
+    model = Evidence
+    form = EvidenceAddForm
+    formset = EvidenceAddFormSet
+    fields = ["kind", "stance", "description", "file", "url"]
+    extra = 1
+    can_delete = False
+    verbose_name = "new evidence"
+    verbose_name_plural = "add evidence (upload a file or give a URL)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
+        return super().get_queryset(request).none()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # shown only to those who may add evidence
+
+
+# --- Browsing evidence and status changes ---------------------------------------------------
 
 
 EVIDENCE_FIELDS: tuple[str, ...] = (
@@ -52,25 +413,6 @@ STATUS_CHANGE_FIELDS: tuple[str, ...] = (
     "claim_version",
     "at",
 )
-
-
-def claim_link(claim: Claim) -> SafeString:
-    return format_html(
-        '<a href="{}">{}</a>', reverse("admin:claims_claim_change", args=[claim.pk]), claim
-    )
-
-
-class ReadOnlyAdmin:
-    """No add, change or delete here; view permission is enough to browse."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class WithdrawnFilter(admin.SimpleListFilter):
@@ -115,7 +457,7 @@ class EvidenceAdmin(ReadOnlyAdmin, _EvidenceAdminBase):
 
     @admin.display(description="Size", ordering="size")
     def size_display(self, obj: Evidence) -> str:
-        return filesizeformat(obj.size) if obj.size is not None else "—"
+        return evidence_size(obj)
 
     @admin.display(description="File or URL")
     def item(self, obj: Evidence) -> SafeString:

@@ -1,20 +1,20 @@
-"""Admin forms of the verification workflow, and turning service errors into form errors."""
+"""Admin forms of the verification workflow: status changes (one claim or many) and evidence."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from claims.errors import DomainError
 from claims.models import Claim, ClaimStatus
-from claims.selectors import claim_citable_evidence
+from core.forms import STALE_FORM_MESSAGE, HttpsURLField
 from verification import workflow
 from verification.models import Evidence
+from verification.selectors import claim_citable_evidence
 from verification.uploads import inspect_upload
 
 if TYPE_CHECKING:
@@ -22,64 +22,12 @@ if TYPE_CHECKING:
 else:
     _EvidenceModelForm = forms.ModelForm
 
-STALE_FORM_MESSAGE = (
-    "This was changed by someone else since you opened it; reload the page to see the "
-    "changes, then make yours again. Nothing was saved."
-)
 BULK_FORM_DAMAGED_MESSAGE = (
     "This form does not say which versions of the claims it was opened for. Select the "
     "claims and choose “Change status” again. Nothing was saved."
 )
 
 _VERSION = re.compile(r"[0-9]{1,18}")
-
-# The exceptions a service raises for something the user can fix (or may not do).
-SERVICE_ERRORS = (ValidationError, PermissionDenied, DomainError)
-
-
-def service_error_messages(error: Exception) -> dict[str, list[str]]:
-    """The messages of a service error, by field name (``__all__`` for the whole form)."""
-    if isinstance(error, ValidationError):
-        if hasattr(error, "error_dict"):
-            return {name: list(messages) for name, messages in error.message_dict.items()}
-        return {NON_FIELD_ERRORS: list(error.messages)}
-    if isinstance(error, DomainError):
-        return {NON_FIELD_ERRORS: [error.message]}
-    if isinstance(error, PermissionDenied):
-        return {NON_FIELD_ERRORS: [str(error) or "You do not have permission to do this."]}
-    raise TypeError(f"Not a service error: {error!r}")
-
-
-def service_error_text(error: Exception) -> str:
-    """A service error as one line, for an admin message."""
-    parts = []
-    for name, messages in service_error_messages(error).items():
-        text = " ".join(messages)
-        parts.append(text if name == NON_FIELD_ERRORS else f"{name}: {text}")
-    return " ".join(parts)
-
-
-def form_add_service_error(
-    form: forms.BaseForm, error: Exception, field_map: Mapping[str, str] | None = None
-) -> None:
-    """Show a service error on ``form``: on the matching field, or above the form."""
-    field_map = field_map or {}
-    for name, messages in service_error_messages(error).items():
-        target = field_map.get(name, name)
-        for message in messages:
-            if target in form.fields:
-                form.add_error(target, message)
-            else:
-                prefix = "" if target == NON_FIELD_ERRORS else f"{target}: "
-                form.add_error(None, prefix + message)
-
-
-class HttpsURLField(forms.URLField):
-    """A URL field that completes "example.org" to https (Django 6's default, chosen now)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("assume_scheme", "https")
-        super().__init__(**kwargs)
 
 
 class CitedEvidenceField(forms.ModelMultipleChoiceField):
