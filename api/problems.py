@@ -1,20 +1,18 @@
-"""Every API error is an RFC 9457 problem details object, whatever raised it.
+"""Every API error is an RFC 9457 problem details object (core.problems), whatever raised it.
 
-``type`` is ``about:blank`` for plain HTTP errors (the title is the status phrase) and a
-``urn:claimtracker:problem:<code>`` URN for the domain's own problems; ``errors`` maps field
-names to messages for invalid input.
+DRF's exceptions and the domain's are reshaped here; ``errors`` maps field names to messages
+for invalid input. The site's 400, 404 and 500 handlers live in core.problems.
 """
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -23,9 +21,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from api.throttling import throttled_instead
 from claims.errors import StaleVersionError, TransitionNotAllowedError
-
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_URN = "urn:claimtracker:problem:"
+from core.problems import (
+    PROBLEM_CONTENT_TYPE,
+    bad_request,
+    page_not_found,
+    problem,
+    server_error,
+)
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -54,26 +56,6 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
-
-
-def problem(
-    status_code: int,
-    detail: str,
-    *,
-    code: str | None = None,
-    instance: str | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": f"{PROBLEM_URN}{code}" if code else "about:blank",
-        "title": HTTPStatus(status_code).phrase,
-        "status": status_code,
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    body.update(extra)
-    return body
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -149,48 +131,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def _django_problem(request: HttpRequest, status_code: int, detail: str) -> HttpResponse:
-    return JsonResponse(
-        problem(status_code, detail, instance=request.path),
-        status=status_code,
-        content_type=PROBLEM_CONTENT_TYPE,
-    )
-
-
-def is_api_request(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    # The project raises BadRequest with a message for the client; Django's other 400s
-    # (SuspiciousOperation) keep theirs to the log.
-    ours = type(exception) is BadRequest
-    detail = str(exception) if ours else "The request is malformed."
-    if is_api_request(request):
-        return _django_problem(request, 400, detail)
-    if ours:
-        return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
-    from django.views.defaults import bad_request as default
-
-    return default(request, exception)
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if is_api_request(request):
-        return _django_problem(request, 404, "There is nothing at this URL.")
-    from django.views.defaults import page_not_found as default
-
-    return default(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if is_api_request(request):
-        return _django_problem(
-            request, 500, "The server failed to answer this request; it has been logged."
-        )
-    from django.views.defaults import server_error as default
-
-    return default(request)
-
-
-__all__ = ["Http404", "bad_request", "exception_handler", "page_not_found", "server_error"]
+# The site's handlers, named here by config.urls and config.middleware.
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "Http404",
+    "bad_request",
+    "exception_handler",
+    "page_not_found",
+    "server_error",
+]
