@@ -29,4 +29,10 @@ VIEW_STATUS_CHANGE = "verification.view_statuschange"
 VIEW_WEBHOOK_ENDPOINT = "notifications.view_webhookendpoint"
 ADD_WEBHOOK_ENDPOINT = "notifications.add_webhookendpoint"
 CHANGE_WEBHOOK_ENDPOINT = "notifications.change_webhookendpoint"
+VIEW_DELIVERY = "notifications.view_delivery"
 CHANGE_DELIVERY = "notifications.change_delivery"
+VIEW_DELIVERY_ATTEMPT = "notifications.view_deliveryattempt"
+
+# api
+VIEW_API_TOKEN = "api.view_apitoken"  # noqa: S105 (a permission name, not a secret)
+ADD_API_TOKEN = "api.add_apitoken"  # noqa: S105 (a permission name, not a secret)

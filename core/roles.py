@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.management import create_permissions
 from django.db.models import Q
+
+from core import permissions
 
 VIEWER = "Viewer"
 EDITOR = "Editor"
@@ -26,34 +29,35 @@ _EDITABLE = {
 }
 
 
-def _codenames(*, edit: bool, review: bool) -> list[tuple[str, str]]:
-    perms = [(app, f"view_{model}") for app, models in _DOMAIN_MODELS.items() for model in models]
+def _permissions(*, edit: bool, review: bool) -> list[str]:
+    names = [f"{app}.view_{model}" for app, models in _DOMAIN_MODELS.items() for model in models]
     if edit:
-        perms += [
-            (app, f"{action}_{model}")
+        names += [
+            f"{app}.{action}_{model}"
             for app, models in _EDITABLE.items()
             for model, actions in models.items()
             for action in actions
         ]
         # Editors and reviewers connect their tools: their own webhook endpoints and deliveries.
-        perms += [
-            ("notifications", "view_webhookendpoint"),
-            ("notifications", "add_webhookendpoint"),
-            ("notifications", "change_webhookendpoint"),
-            ("notifications", "view_delivery"),
-            ("notifications", "view_deliveryattempt"),
+        names += [
+            permissions.VIEW_WEBHOOK_ENDPOINT,
+            permissions.ADD_WEBHOOK_ENDPOINT,
+            permissions.CHANGE_WEBHOOK_ENDPOINT,
+            permissions.VIEW_DELIVERY,
+            permissions.VIEW_DELIVERY_ATTEMPT,
         ]
     if review:
-        perms.append(("claims", "change_claim_status"))
+        names.append(permissions.CHANGE_CLAIM_STATUS)
     # Everyone may see and create their own API tokens (the admin shows only their own).
-    perms += [("api", "view_apitoken"), ("api", "add_apitoken")]
-    return perms
+    names += [permissions.VIEW_API_TOKEN, permissions.ADD_API_TOKEN]
+    return names
 
 
+# Each role's permissions, by name ("<app_label>.<codename>").
 ROLE_PERMISSIONS = {
-    VIEWER: _codenames(edit=False, review=False),
-    EDITOR: _codenames(edit=True, review=False),
-    REVIEWER: _codenames(edit=True, review=True),
+    VIEWER: _permissions(edit=False, review=False),
+    EDITOR: _permissions(edit=True, review=False),
+    REVIEWER: _permissions(edit=True, review=True),
 }
 
 
@@ -63,18 +67,17 @@ def roles_sync(*, group_model: Any, permission_model: Any) -> None:
     Takes the models as arguments so that the data migrations can pass their historical
     ones. Permissions of apps not migrated yet are skipped; their app's migration syncs again.
     """
-    for name, codenames in ROLE_PERMISSIONS.items():
+    for name, perms in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=name)
         wanted = Q()
-        for app, codename in codenames:
+        for perm in perms:
+            app, codename = perm.split(".", 1)
             wanted |= Q(content_type__app_label=app, codename=codename)
         group.permissions.set(permission_model.objects.filter(wanted))
 
 
 def roles_sync_migration(apps: Any, schema_editor: Any) -> None:
     """For the data migrations of the apps whose permissions the roles include."""
-    from django.contrib.auth.management import create_permissions
-
     # Permissions are normally created after all migrations; the groups need them now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
