@@ -1,7 +1,9 @@
-"""The admin where reviewers and editors work. Every write goes through the services.
+"""The admin of claims and sources, where reviewers and editors work. Writes go through services.
 
 No ModelAdmin here saves a model itself: ``save_model`` and ``save_related`` call the claim
-and verification services, and any error those raise becomes a form error or a message.
+and verification services, and any error those raise becomes a form error (core.admin). The
+claim page's status, its "Change status" page and action and its evidence rows come from
+verification.admin.
 """
 
 from __future__ import annotations
