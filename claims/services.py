@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
@@ -31,8 +31,8 @@ from claims.models import (
 )
 from claims.search import claim_search_refresh, claim_search_refresh_for_source
 from claims.text import text_clean
-
-Actor = User | AnonymousUser
+from core.actors import Actor, require_perm
+from notifications.services import claim_created_record
 
 CLAIM_EDITABLE = frozenset(
     {"text", "summary", "claimant", "first_seen_at", "language", "assignee", "tags"}
@@ -44,13 +44,6 @@ STATEMENT_EDITABLE = frozenset({"source", "quote", "stance", "said_at", "url"})
 # Fields that feed the claim's search document (claims/search.py).
 CLAIM_SEARCHED = frozenset({"text", "summary", "claimant", "language"})
 STATEMENT_SEARCHED = frozenset({"source", "quote"})
-
-
-def require_perm(actor: Actor, perm: str, action: str) -> User:
-    """The acting user, if signed in with ``perm``; otherwise ``PermissionDenied``."""
-    if not isinstance(actor, User) or not actor.is_active or not actor.has_perm(perm):
-        raise PermissionDenied(f"You do not have permission to {action}.")
-    return actor
 
 
 def _check_assignee(assignee: User | None) -> None:
@@ -204,8 +197,6 @@ def claim_create(
     claim.save()
     _tags_set(claim, tags)
     claim_search_refresh(claim_ids=[claim.pk])
-    from notifications.services import claim_created_record  # imports this module
-
     claim_created_record(claim=claim, actor=user)
     return claim
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from api.serializers import KnownFieldsOnly, SlugField
 from claims.models import Claim, Source, Tag
+from core.permissions import VIEW_CLAIM
 from notifications import services
 from notifications.models import (
     SUBSCRIBABLE_EVENT_TYPES,
@@ -28,7 +29,6 @@ from notifications.models import (
 )
 from notifications.selectors import webhook_endpoint_list
 
-VIEW_CLAIM = services.VIEW_CLAIM
 UUID_REGEX = "[0-9a-fA-F-]{36}"
 
 # --- Serializers ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from notifications.services import claim_watched
+from notifications.selectors import claim_watched
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ from django.core import mail
 
 from claims.models import ClaimStatus as S
 from claims.models import Tag
-from notifications import services
+from notifications import selectors, services
 from notifications.models import (
     Delivery,
     DeliveryChannel,
@@ -86,13 +86,13 @@ def test_the_recipients_query_gives_what_the_rule_gives_over_a_matrix():
     assignee.is_active = False
     assignee.save()
 
-    by_query = [user.username for user in services.claim_email_recipients(claim)]
+    by_query = [user.username for user in selectors.claim_email_recipients(claim)]
     by_rule = [
         user.username
         for user in User.objects.order_by("id")
         if user.email
-        and not services.claims_access_missing(user)
-        and services.claim_watched(user=user, claim=claim)
+        and not selectors.claims_access_missing(user)
+        and selectors.claim_watched(user=user, claim=claim)
     ]
     assert by_query == by_rule
     # The matrix reaches both sides of every condition.

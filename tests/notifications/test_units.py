@@ -11,9 +11,10 @@ from standardwebhooks import Webhook
 
 from claims.models import ClaimStatus as S
 from claims.models import Tag
-from notifications import outbound, services
+from notifications import outbound, selectors, services
 from notifications.models import Delivery, DeliveryChannel, Event, EventType, SubscriptionTarget
 from notifications.secrets import secret_decrypt, secret_generate
+from notifications.services import delivery
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +32,8 @@ def test_signature_verifies_with_standardwebhooks():
     assert secret not in endpoint.secret_encrypted  # encrypted at rest
     assert secret_decrypt(endpoint.secret_encrypted) == secret
     event = services.webhook_test_send(actor=endpoint.owner, endpoint=endpoint)
-    body = services.event_body(event)
-    headers = services.webhook_headers(endpoint=endpoint, event=event, body=body)
+    body = delivery.event_body(event)
+    headers = delivery.webhook_headers(endpoint=endpoint, event=event, body=body)
     assert Webhook(secret).verify(body, headers)["id"] == str(event.pk)
 
 
@@ -42,13 +43,13 @@ def test_rotation_keeps_the_old_secret_valid_during_the_grace_period(settings):
     )
     endpoint, new = services.webhook_secret_rotate(actor=endpoint.owner, endpoint=endpoint)
     event = services.webhook_test_send(actor=endpoint.owner, endpoint=endpoint)
-    body = services.event_body(event)
-    headers = services.webhook_headers(endpoint=endpoint, event=event, body=body)
+    body = delivery.event_body(event)
+    headers = delivery.webhook_headers(endpoint=endpoint, event=event, body=body)
     assert len(headers["webhook-signature"].split(" ")) == 2
     Webhook(old).verify(body, headers)
     Webhook(new).verify(body, headers)
     endpoint.previous_secret_expires_at = datetime.now(UTC) - timedelta(seconds=1)
-    headers = services.webhook_headers(endpoint=endpoint, event=event, body=body)
+    headers = delivery.webhook_headers(endpoint=endpoint, event=event, body=body)
     Webhook(new).verify(body, headers)
     with pytest.raises(Exception, match="signature"):
         Webhook(old).verify(body, headers)
@@ -125,8 +126,8 @@ def test_a_muted_claim_emails_nobody_who_muted_it_whatever_else_matches():
     services.claim_watch(actor=keen, claim=claim)
     for user in (creator, assignee, fan):
         services.claim_unwatch(actor=user, claim=claim)
-        assert not services.claim_watched(user=user, claim=claim)
-        assert services.claim_watched(user=user, claim=other)
+        assert not selectors.claim_watched(user=user, claim=claim)
+        assert selectors.claim_watched(user=user, claim=other)
 
     f.transition(claim=claim, to_status=S.IN_REVIEW, actor=actor)
     f.transition(claim=other, to_status=S.IN_REVIEW, actor=actor)
@@ -189,17 +190,17 @@ def test_transition_queries_do_not_grow_with_recipients(django_assert_max_num_qu
 
 def test_backoff_follows_the_schedule_with_jitter(settings):
     settings.WEBHOOK_RETRY_SCHEDULE = [5, 60]
-    assert 4 <= services.backoff_seconds(1) <= 6
-    assert 48 <= services.backoff_seconds(2) <= 72
-    assert services.backoff_seconds(3) is None
+    assert 4 <= delivery.backoff_seconds(1) <= 6
+    assert 48 <= delivery.backoff_seconds(2) <= 72
+    assert delivery.backoff_seconds(3) is None
 
 
 def test_retry_after_in_seconds_or_as_a_date():
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert services.retry_after_seconds("120", now=now) == 120
-    assert services.retry_after_seconds("Thu, 01 Jan 2026 00:01:00 GMT", now=now) == 60
-    assert services.retry_after_seconds("nonsense", now=now) is None
-    assert services.retry_after_seconds("999999", now=now) == 86400
+    assert delivery.retry_after_seconds("120", now=now) == 120
+    assert delivery.retry_after_seconds("Thu, 01 Jan 2026 00:01:00 GMT", now=now) == 60
+    assert delivery.retry_after_seconds("nonsense", now=now) is None
+    assert delivery.retry_after_seconds("999999", now=now) == 86400
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,148 @@
+"""The outbox: events and their deliveries, written in the caller's transaction.
+
+The write services that change a claim call ``event_record`` inside their transaction: the
+event and one delivery row per recipient commit (or roll back) with the change itself. After
+commit a task is queued per delivery (queue.py); the sweeper queues again whatever is due or
+looks lost, so a broker outage or a killed worker delays a notification, never loses it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from claims.models import Claim
+from notifications.models import Delivery, DeliveryChannel, Event, EventType, WebhookEndpoint
+from notifications.selectors import claim_email_recipients
+from notifications.services.queue import deliveries_enqueue
+
+# Event types that are also emailed to subscribers (the others go to webhooks only).
+EMAILED_TYPES = frozenset({EventType.CLAIM_STATUS_CHANGED})
+
+
+def site_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def claim_payload(claim: Claim) -> dict[str, Any]:
+    """The claim as an event's payload shows it."""
+    return {
+        "id": str(claim.pk),
+        "text": claim.text,
+        "status": claim.status,
+        "url": site_url(reverse("admin:claims_claim_change", args=[claim.pk])),
+        "api_url": site_url(f"/api/v1/claims/{claim.pk}/"),
+    }
+
+
+def _actor_data(user: User | None) -> dict[str, Any] | None:
+    return {"id": user.pk, "username": user.username} if user else None
+
+
+def evidence_data(item: Any) -> dict[str, Any]:
+    return {
+        "id": str(item.pk),
+        "kind": item.kind,
+        "stance": item.stance,
+        "description": item.description,
+        "url": item.url,
+        "sha256": item.sha256 or None,
+    }
+
+
+def event_record(
+    *,
+    type: str,
+    claim: Claim | None,
+    actor: User | None,
+    data: dict[str, Any],
+    endpoints: Sequence[WebhookEndpoint] | None = None,
+) -> Event:
+    """Record an event and its deliveries in the current transaction; queue them after commit.
+
+    Webhooks go to every active endpoint subscribed to ``type`` (or to ``endpoints`` when
+    given); email, for the types that are emailed, to every subscriber of the claim but the
+    actor, one email per user however many of their subscriptions match.
+    """
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    event = Event.objects.create(
+        id=event_id,
+        type=type,
+        claim=claim,
+        occurred_at=now,
+        payload={
+            "id": str(event_id),
+            "type": type,
+            "occurred_at": now.isoformat(),
+            "data": {**data, "actor": _actor_data(actor)},
+        },
+    )
+    if endpoints is None:
+        endpoints = list(
+            WebhookEndpoint.objects.filter(active=True, event_types__contains=[type]).order_by(
+                "created_at"
+            )
+        )
+    due = {"event": event, "next_attempt_at": now, "queued_at": now}
+    rows = [
+        Delivery(channel=DeliveryChannel.WEBHOOK, endpoint=endpoint, **due)
+        for endpoint in endpoints
+    ]
+    if claim is not None and type in EMAILED_TYPES:
+        rows += [
+            Delivery(channel=DeliveryChannel.EMAIL, user=user, **due)
+            for user in claim_email_recipients(claim)
+            if actor is None or user.pk != actor.pk
+        ]
+    created = Delivery.objects.bulk_create(rows)
+    ids = [row.pk for row in created]
+    if ids:
+        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+    return event
+
+
+def status_change_record(*, change: Any, cited: Iterable[Any]) -> Event:
+    """The ``claim.status_changed`` event of a StatusChange (in its transaction)."""
+    claim = change.claim
+    return event_record(
+        type=EventType.CLAIM_STATUS_CHANGED,
+        claim=claim,
+        actor=change.actor,
+        data={
+            "claim": claim_payload(claim),
+            "from_status": change.from_status,
+            "to_status": change.to_status,
+            "reason": change.reason,
+            "evidence": [evidence_data(item) for item in cited],
+            "channel": change.channel,
+            "status_change_id": change.pk,
+            "version": change.claim_version,
+        },
+    )
+
+
+def claim_created_record(*, claim: Claim, actor: User) -> Event:
+    return event_record(
+        type=EventType.CLAIM_CREATED,
+        claim=claim,
+        actor=actor,
+        data={"claim": claim_payload(claim), "version": claim.version},
+    )
+
+
+def evidence_added_record(*, evidence: Any, actor: User) -> Event:
+    claim = evidence.claim
+    return event_record(
+        type=EventType.EVIDENCE_ADDED,
+        claim=claim,
+        actor=actor,
+        data={"claim": claim_payload(claim), "evidence": evidence_data(evidence)},
+    )
