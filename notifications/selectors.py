@@ -43,8 +43,9 @@ def claims_access_missing(user: User) -> str:
 # automatically as its creator or assignee) and have not muted it, are active, have an email
 # address and may see claims (superusers; view_claim of their own or of a group: the rule of
 # claims_access_missing). Hand-written: built with the ORM, composing this query cost five times
-# as long as PostgreSQL took to run it (bench/). A parity test holds it to the rule spelt out
-# user by user (tests/notifications/test_access.py).
+# as long as PostgreSQL took to run it (bench/). Parity tests hold it to the rule spelt out
+# user by user (claim_watched, claims_access_missing) over every combination
+# (tests/notifications/test_recipients_parity.py, test_access.py).
 _SUBSCRIBERS_SQL = """
 WITH view_claim AS (
   SELECT p.id FROM auth_permission p
