@@ -29,58 +29,23 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from standardwebhooks import Webhook
+from harness.receiver import Receiver, receiving
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 WORDS = ["troops", "border", "grain", "sanctions", "Київ", "войска", "frontière", "Truppen"]
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.secret = ""
-        self.lock = threading.Lock()
-        self.arrivals: dict[str, float] = {}
-        self.duplicates = 0
-        self.bad_signatures = 0
-        handler = self._handler()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                try:
-                    Webhook(receiver.secret).verify(body, headers)
-                except Exception:
-                    with receiver.lock:
-                        receiver.bad_signatures += 1
-                    self.send_response(400)
-                    self.end_headers()
-                    return
-                data = json.loads(body)["data"]
-                change = f"{data['claim']['id']}:{data['version']}"
-                with receiver.lock:
-                    if change in receiver.arrivals:
-                        receiver.duplicates += 1  # at least once: a retry; receivers drop it
-                    else:
-                        receiver.arrivals[change] = time.time()
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
+def arrivals(receiver: Receiver) -> dict[str, float]:
+    """When each status change (``claim id:version``) first arrived, signature verified."""
+    first: dict[str, float] = {}
+    for item in receiver.verified():
+        data = item.payload["data"]
+        key = f"{data['claim']['id']}:{data['version']}"
+        first[key] = min(item.at, first.get(key, item.at))
+    return first
 
 
 class Api:
@@ -205,69 +170,68 @@ def main() -> int:
         cwd=checkout, env=env, capture_output=True, text=True, check=True,
     ).stdout.strip().splitlines()[-1]  # fmt: skip
     api = Api(f"http://127.0.0.1:{options.port}/api/v1", token)
-    receiver = Receiver()
-    status, _, endpoint = api.call(
-        "POST",
-        "/webhooks/",
-        {"url": receiver.url, "event_types": ["claim.status_changed"], "description": "soak"},
-    )
-    if status != 201:
-        raise SystemExit(f"soak: could not register the endpoint: {status} {endpoint}")
-    receiver.secret = endpoint["secret"]
-    sent: dict[str, float] = {}
-    lock = threading.Lock()
-    stop = time.monotonic() + options.minutes * 60
-    burners = [multiprocessing.Process(target=burn, args=(stop,)) for _ in range(options.load)]
-    for burner in burners:
-        burner.start()
-    threads = [
-        threading.Thread(target=writer, args=(api, stop, sent, lock, 0.5))
-        for _ in range(options.writers)
-    ] + [threading.Thread(target=reader, args=(api, stop)) for _ in range(options.readers)]
-    for thread in threads:
-        thread.start()
-    while any(thread.is_alive() for thread in threads):
-        time.sleep(60)
-        print(
-            f"soak: {len(sent)} changes accepted, {len(receiver.arrivals)} webhooks received, "
-            f"{sum(api.statuses.values())} requests, {len(api.errors)} errors",
-            flush=True,
+    with receiving() as receiver:
+        status, _, endpoint = api.call(
+            "POST",
+            "/webhooks/",
+            {"url": receiver.url, "event_types": ["claim.status_changed"], "description": "soak"},
         )
-    for burner in burners:
-        burner.join()
-    deadline = time.monotonic() + 180
-    while len(receiver.arrivals) < len(sent) and time.monotonic() < deadline:
-        time.sleep(1)
-    run_log = log_path.read_text(errors="replace")
-    restarts = re.findall(r"run: .* exited with .*", run_log)
-    os.killpg(stack.pid, signal.SIGTERM)
-    stack.wait(timeout=60)
-    missing = sorted(set(sent) - set(receiver.arrivals))
-    latencies = sorted(
-        receiver.arrivals[key] - sent[key] for key in sent if key in receiver.arrivals
-    )
-    result = {
-        "minutes": options.minutes,
-        "changes_accepted": len(sent),
-        "changes_per_s": round(len(sent) / (options.minutes * 60), 2),
-        "webhooks_received": len(receiver.arrivals),
-        "webhooks_missing": missing[:20],
-        "duplicates": receiver.duplicates,
-        "bad_signatures": receiver.bad_signatures,
-        "latency_p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
-        "latency_p95_ms": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1)
-        if latencies
-        else None,
-        "requests_by_status": dict(sorted(api.statuses.items())),
-        "server_errors": api.errors[:20],
-        "restarts": restarts,
-        "stack_exit_code": stack.returncode,
-        "load_average_end": os.getloadavg(),
-    }
-    print(json.dumps(result, indent=2))
-    if options.json:
-        options.json.write_text(json.dumps(result, indent=2))
-    failed = missing or api.errors or restarts or receiver.bad_signatures
+        if status != 201:
+            raise SystemExit(f"soak: could not register the endpoint: {status} {endpoint}")
+        receiver.secret = endpoint["secret"]
+        sent: dict[str, float] = {}
+        lock = threading.Lock()
+        stop = time.monotonic() + options.minutes * 60
+        burners = [multiprocessing.Process(target=burn, args=(stop,)) for _ in range(options.load)]
+        for burner in burners:
+            burner.start()
+        threads = [
+            threading.Thread(target=writer, args=(api, stop, sent, lock, 0.5))
+            for _ in range(options.writers)
+        ] + [threading.Thread(target=reader, args=(api, stop)) for _ in range(options.readers)]
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            time.sleep(60)
+            print(
+                f"soak: {len(sent)} changes accepted, {len(arrivals(receiver))} webhooks received, "
+                f"{sum(api.statuses.values())} requests, {len(api.errors)} errors",
+                flush=True,
+            )
+        for burner in burners:
+            burner.join()
+        deadline = time.monotonic() + 180
+        while len(arrivals(receiver)) < len(sent) and time.monotonic() < deadline:
+            time.sleep(1)
+        run_log = log_path.read_text(errors="replace")
+        restarts = re.findall(r"run: .* exited with .*", run_log)
+        os.killpg(stack.pid, signal.SIGTERM)
+        stack.wait(timeout=60)
+        arrived = arrivals(receiver)
+        missing = sorted(set(sent) - set(arrived))
+        latencies = sorted(arrived[key] - sent[key] for key in sent if key in arrived)
+        result = {
+            "minutes": options.minutes,
+            "changes_accepted": len(sent),
+            "changes_per_s": round(len(sent) / (options.minutes * 60), 2),
+            "webhooks_received": len(arrived),
+            "webhooks_missing": missing[:20],
+            "duplicates": receiver.duplicates,
+            "bad_signatures": receiver.rejected,
+            "latency_p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
+            "latency_p95_ms": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1)
+            if latencies
+            else None,
+            "requests_by_status": dict(sorted(api.statuses.items())),
+            "server_errors": api.errors[:20],
+            "restarts": restarts,
+            "stack_exit_code": stack.returncode,
+            "load_average_end": os.getloadavg(),
+        }
+        print(json.dumps(result, indent=2))
+        if options.json:
+            options.json.write_text(json.dumps(result, indent=2))
+    failed = missing or api.errors or restarts or result["bad_signatures"]
     return 1 if failed else 0
 
 

@@ -28,19 +28,18 @@ import contextlib
 import json
 import math
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from harness import worker as worker_process
+from harness.receiver import receiving
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -62,86 +61,10 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            log(f"gave up waiting for {what} after {timeout:g}s")
-            return False
-        time.sleep(0.005)
-    return True
-
-
-# --- The receiver ---------------------------------------------------------------------------
-
-
-@dataclass
-class Receiver:
-    """Verifies each request with the secret of its path; records (webhook-id, path) -> time."""
-
-    secrets: dict[str, str] = field(default_factory=dict)
-    received: dict[tuple[str, str], float] = field(default_factory=dict)
-    rejected: int = 0
-    duplicates: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    url: str = ""
-
-    def count(self, webhook_id: str) -> int:
-        with self.lock:
-            return sum(1 for key in self.received if key[0] == webhook_id)
-
-
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    from standardwebhooks import Webhook
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            at = time.time()
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            secret = receiver.secrets.get(self.path)
-            try:
-                if secret is None:
-                    raise ValueError(f"no endpoint at {self.path}")
-                Webhook(secret).verify(body, headers)
-                verified = True
-            except Exception:
-                verified = False
-            with receiver.lock:
-                if not verified:
-                    receiver.rejected += 1
-                else:
-                    key = (headers.get("webhook-id", ""), self.path)
-                    if key in receiver.received:
-                        receiver.duplicates += 1
-                    else:
-                        receiver.received[key] = at
-            self.send_response(204 if verified else 400)
-            self.send_header("content-length", "0")
-            self.send_header("connection", "close")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-@contextlib.contextmanager
-def receiver_running() -> Iterator[Receiver]:
-    receiver = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    server.daemon_threads = True
-    server.request_queue_size = 1024
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
+    if worker_process.wait_until(check, timeout, interval=0.005):
+        return True
+    log(f"gave up waiting for {what} after {timeout:g}s")
+    return False
 
 
 # --- The database and the worker ------------------------------------------------------------
@@ -204,36 +127,14 @@ class Worker:
 
 @contextlib.contextmanager
 def worker_running(env: dict[str, str], queue: str, concurrency: int) -> Iterator[Worker]:
-    folder = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
-    log_path = folder / "worker.log"
-    command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--loglevel", "INFO", "--pool", "prefork", "--concurrency", str(concurrency),
-        "-Q", queue, "-n", f"{queue}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    with log_path.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+    log_path = Path(tempfile.mkdtemp(prefix="bench-webhooks-")) / "worker.log"
+    process = worker_process.start(
+        env=env, queue=queue, name=queue, log=log_path, concurrency=concurrency
+    )
     try:
-        ready = wait_until(
-            lambda: "ready." in log_path.read_text(errors="replace") or process.poll() is not None,
-            "the worker to be ready",
-            60,
-        )
-        if not ready or process.poll() is not None:
-            raise RuntimeError(f"the worker did not start:\n{log_path.read_text()[-3000:]}")
         yield Worker(pid=process.pid, log=log_path)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        worker_process.stop(process)
 
 
 # --- The scenario ---------------------------------------------------------------------------
@@ -305,12 +206,12 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         "database_host": f"{server['HOST']}:{server['PORT']}",
         "concurrency": options.concurrency,
     }
-    with receiver_running() as receiver, worker_running(env, queue, options.concurrency) as worker:
+    with receiving() as receiver, worker_running(env, queue, options.concurrency) as worker:
         # 1. Latency: one endpoint, status changes one after the other.
         first, secret = services.webhook_endpoint_create(
-            actor=user, url=receiver.url + "/hooks/0", event_types=[changed]
+            actor=user, url=receiver.url, event_types=[changed]
         )
-        receiver.secrets["/hooks/0"] = secret
+        receiver.secret = secret
         # Warm up the worker's processes (imports, connections) outside the figures.
         for n in range(options.concurrency * 2):
             claim = claims[n % len(claims)]
@@ -335,8 +236,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         produced = time.time() - started
         wait_until(lambda: all(receiver.count(e) for e in commits), "every webhook", WAIT_SECONDS)
         worker_cpu, own_cpu = worker.cpu() - cpu[0], time.process_time() - cpu[1]
-        with receiver.lock:
-            got = {key[0]: at for key, at in receiver.received.items() if key[0] in commits}
+        got = {e: min(receiver.arrivals(e).values()) for e in commits if receiver.count(e)}
         latencies = [(got[e] - commits[e]) * 1000 for e in commits if e in got]
         span = max(got.values()) - min(commits.values()) if got else 0.0
         result.update(
@@ -365,7 +265,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             for n in range(1, options.endpoints + 1):
                 path = f"/hooks/{n}"
                 _, secret = services.webhook_endpoint_create(
-                    actor=user, url=receiver.url + path, event_types=[changed]
+                    actor=user, url=receiver.origin + path, event_types=[changed]
                 )
                 receiver.secrets[path] = secret
             claim = claims[0]
@@ -378,8 +278,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 WAIT_SECONDS,
             )
             worker_cpu, own_cpu = worker.cpu() - cpu[0], time.process_time() - cpu[1]
-            with receiver.lock:
-                times = [t for key, t in receiver.received.items() if key[0] == event_id]
+            times = list(receiver.arrivals(event_id).values())
             last = max(times) if times else at
             seconds = last - at
             result.update(

@@ -17,8 +17,9 @@ import psutil
 import pytest
 
 from claims.models import ClaimStatus as S
+from harness.receiver import Receiver
 from tests import factories as f
-from tests.notifications.conftest import BASE_DIR, Receiver, receiver, wait_for
+from tests.notifications.conftest import BASE_DIR, receiver, wait_for
 from tests.notifications.conftest import test_database_url as database_url
 from tests.notifications.test_delivery_integration import CHANGED, endpoint_for
 
