@@ -223,339 +223,346 @@ def corpus_load(
     ``user_ids`` are existing users (assignees, authors, reviewers). Commits when done; the
     tables must exist (migrated). Adds to whatever is there.
     """
-    rng = random.Random(seed)
-    report = LoadReport(scale=scale)
-    started = time.perf_counter()
-
-    def step(name: str, since: float) -> float:
+    load = _Load(conninfo, scale=scale, user_ids=user_ids, seed=seed, workers=workers)
+    started = mark = time.perf_counter()
+    for name, step in [
+        ("prepare", load.prepare),
+        ("sources and tags", load.sources_and_tags),
+        ("claims (COPY to staging)", load.claims_staged),
+        ("statements (COPY to staging)", load.statements_staged),
+        ("claims with search documents (INSERT ... SELECT)", load.claims_with_documents),
+        ("statements (INSERT ... SELECT)", load.statements),
+        ("appearances, tags, evidence", load.appearances_tags_evidence),
+        ("status history", load.status_history),
+        ("indexes", load.indexes),
+        ("vacuum analyze", load.vacuum_analyze),
+    ]:
+        step()
         now = time.perf_counter()
-        report.steps[name] = round(now - since, 2)
-        log(f"load: {name} {now - since:.1f}s")
-        return now
+        load.report.steps[name] = round(now - mark, 2)
+        log(f"load: {name} {now - mark:.1f}s")
+        mark = now
+    load.report.seconds = round(time.perf_counter() - started, 2)
+    return load.report
 
-    text = _Text(rng)
-    mark = time.perf_counter()
-    conn = psycopg.connect(conninfo, autocommit=False)
-    conn.execute("SET maintenance_work_mem = '512MB'")
-    conn.execute("SET synchronous_commit = off")
-    indexes = _secondary_indexes(conn)
-    for name, _definition in indexes:
-        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-    for table in LOADED_TABLES:
-        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(table)))
-    conn.commit()
-    mark = step("prepare", mark)
 
-    # --- Sources and tags
-    n_sources = max(20, scale // 50)
-    sources: list[tuple[str, str]] = []
+CLAIM_COLUMNS = ["id", "text", "summary", "claimant_id", "first_seen_at", "language"]
+CLAIM_COLUMNS += ["assignee_id", "created_by_id", "status", "version", "created_at", "updated_at"]
+STATEMENT_COLUMNS = ["id", "claim_id", "source_id", "quote", "stance", "said_at", "url"]
+STATEMENT_COLUMNS += ["created_by_id", "created_at"]
+EVIDENCE_COLUMNS = ["id", "claim_id", "kind", "stance", "description", "url", "file"]
+EVIDENCE_COLUMNS += ["original_name", "content_type", "sha256", "size", "added_by_id"]
+EVIDENCE_COLUMNS += ["added_at", "withdrawn_at", "withdrawn_by_id", "withdrawal_reason"]
 
-    def produce_sources(out: _Copier) -> None:
-        now = _ts(0)
-        for n in range(n_sources):
-            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {n}"
-            pk = _uuid(rng)
-            sources.append((pk, name))
-            kind = rng.choice(SOURCE_KINDS)
-            out.add(pk, name, kind, rng.choice(ROLES), "", "", "", 1, now, now)
 
-    report.rows["sources"] = _copy(
-        conn,
-        "claims_source",
-        [
-            "id",
-            "name",
-            "kind",
-            "role",
-            "country",
-            "url",
-            "notes",
-            "version",
-            "created_at",
-            "updated_at",
-        ],
-        produce_sources,
-    )
-    start_tag = conn.execute("SELECT COALESCE(MAX(id), 0) FROM claims_tag").fetchone()
-    first_tag = int(start_tag[0] if start_tag else 0) + 1
-    tag_names = ["ukraine", "russia", "nato", "energy", "elections", "health", "military"]
-    tag_names += [f"topic-{n}" for n in range(200)]
-    tag_names = [
-        name
-        for name in tag_names
-        if not conn.execute("SELECT 1 FROM claims_tag WHERE name = %s", [name]).fetchone()
-    ]
-    report.rows["tags"] = _copy(
-        conn,
-        "claims_tag",
-        ["id", "name"],
-        _rows([(first_tag + i, name) for i, name in enumerate(tag_names)]),
-    )
-    conn.execute(
-        "SELECT setval(pg_get_serial_sequence('claims_tag', 'id'),"
-        " (SELECT COALESCE(MAX(id), 1) FROM claims_tag))"
-    )
-    tag_ids = list(range(first_tag, first_tag + len(tag_names)))
-    tag_weights = _zipf_cum_weights(len(tag_ids))
-    mark = step("sources and tags", mark)
+class _Load:
+    """One load, step by step (``corpus_load`` times the steps). Each step draws from the one
+    random generator in a fixed order: the corpus is the same for a seed."""
 
-    # --- Claims and statements, through staging tables
-    conn.execute("DROP TABLE IF EXISTS bench_stage_claim, bench_stage_statement")
-    conn.execute("CREATE UNLOGGED TABLE bench_stage_claim (LIKE claims_claim INCLUDING DEFAULTS)")
-    conn.execute(
-        "CREATE UNLOGGED TABLE bench_stage_statement (LIKE claims_statement INCLUDING DEFAULTS)"
-    )
-    langs = list(LANGUAGES)
-    lang_weights = list(itertools.accumulate(LANGUAGES.values()))
-    statuses = list(STATUS_WEIGHTS)
-    status_weights = list(itertools.accumulate(STATUS_WEIGHTS.values()))
-    claims: list[tuple[str, str, float, float, int]] = []  # id, status, created, updated, version
+    def __init__(
+        self, conninfo: str, *, scale: int, user_ids: list[int], seed: int, workers: int
+    ) -> None:
+        self.conninfo = conninfo
+        self.scale = scale
+        self.user_ids = user_ids
+        self.workers = workers
+        self.rng = random.Random(seed)
+        self.report = LoadReport(scale=scale)
+        self.text = _Text(self.rng)
+        self.conn = psycopg.connect(conninfo, autocommit=False)
+        self.dropped_indexes: list[tuple[str, str]] = []
+        self.sources: list[tuple[str, str]] = []  # id, name
+        self.tag_ids: list[int] = []
+        # id, status, created, updated, version
+        self.claims: list[tuple[str, str, float, float, int]] = []
+        self.evidence_of: dict[str, str] = {}  # a claim's first evidence, cited by verdicts
+        self.langs = list(LANGUAGES)
+        self.lang_weights = list(itertools.accumulate(LANGUAGES.values()))
 
-    def produce_claims(out: _Copier) -> None:
-        for _ in range(scale):
-            pk = _uuid(rng)
-            lang = rng.choices(langs, cum_weights=lang_weights)[0]
-            status = rng.choices(statuses, cum_weights=status_weights)[0]
-            created = rng.random() * SPAN_SECONDS
-            updated = created + rng.random() * 30 * 24 * 3600
-            version = {"unverified": 1, "in_review": 2}.get(status, 3)
-            claims.append((pk, status, created, updated, version))
-            out.add(
-                pk,
-                text.sentence(lang) + " " + text.sentence(lang),
-                text.sentence(lang) if rng.random() < 0.5 else "",
-                rng.choice(sources)[0] if rng.random() < 0.9 else None,
-                _ts(created - 86400) if rng.random() < 0.8 else None,
-                lang,
-                rng.choice(user_ids) if rng.random() < 0.3 else None,
-                rng.choice(user_ids),
-                status,
-                version,
-                _ts(created),
-                _ts(updated),
-            )
+    def prepare(self) -> None:
+        conn = self.conn
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute("SET synchronous_commit = off")
+        self.dropped_indexes = _secondary_indexes(conn)
+        for name, _definition in self.dropped_indexes:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        for table in LOADED_TABLES:
+            statement = sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER")
+            conn.execute(statement.format(sql.Identifier(table)))
+        conn.commit()
 
-    claim_columns = ["id", "text", "summary", "claimant_id", "first_seen_at", "language"]
-    claim_columns += ["assignee_id", "created_by_id", "status", "version", "created_at"]
-    claim_columns += ["updated_at"]
-    report.rows["claims"] = _copy(conn, "bench_stage_claim", claim_columns, produce_claims)
-    mark = step("claims (COPY to staging)", mark)
+    def sources_and_tags(self) -> None:
+        conn, rng = self.conn, self.rng
 
-    stances = ["supports", "counters", "context"]
+        def produce_sources(out: _Copier) -> None:
+            now = _ts(0)
+            for n in range(max(20, self.scale // 50)):
+                name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {n}"
+                pk = _uuid(rng)
+                self.sources.append((pk, name))
+                kind = rng.choice(SOURCE_KINDS)
+                out.add(pk, name, kind, rng.choice(ROLES), "", "", "", 1, now, now)
 
-    def produce_statements(out: _Copier) -> None:
-        for pk, _status, created, _updated, _version in claims:
-            lang = rng.choices(langs, cum_weights=lang_weights)[0]
-            for n in range(rng.choice((1, 2, 3, 3, 4, 5))):
-                said = created + n * 3600
+        source_columns = ["id", "name", "kind", "role", "country", "url", "notes", "version"]
+        source_columns += ["created_at", "updated_at"]
+        self.report.rows["sources"] = _copy(conn, "claims_source", source_columns, produce_sources)
+        start_tag = conn.execute("SELECT COALESCE(MAX(id), 0) FROM claims_tag").fetchone()
+        first_tag = int(start_tag[0] if start_tag else 0) + 1
+        tag_names = ["ukraine", "russia", "nato", "energy", "elections", "health", "military"]
+        tag_names += [f"topic-{n}" for n in range(200)]
+        tag_names = [
+            name
+            for name in tag_names
+            if not conn.execute("SELECT 1 FROM claims_tag WHERE name = %s", [name]).fetchone()
+        ]
+        self.report.rows["tags"] = _copy(
+            conn,
+            "claims_tag",
+            ["id", "name"],
+            _rows([(first_tag + i, name) for i, name in enumerate(tag_names)]),
+        )
+        conn.execute(
+            "SELECT setval(pg_get_serial_sequence('claims_tag', 'id'),"
+            " (SELECT COALESCE(MAX(id), 1) FROM claims_tag))"
+        )
+        self.tag_ids = list(range(first_tag, first_tag + len(tag_names)))
+
+    def claims_staged(self) -> None:
+        """Claims into an unlogged staging table, whence each is written once with its
+        search document (``claims_with_documents``)."""
+        conn, rng, text, user_ids = self.conn, self.rng, self.text, self.user_ids
+        conn.execute("DROP TABLE IF EXISTS bench_stage_claim, bench_stage_statement")
+        conn.execute(
+            "CREATE UNLOGGED TABLE bench_stage_claim (LIKE claims_claim INCLUDING DEFAULTS)"
+        )
+        conn.execute(
+            "CREATE UNLOGGED TABLE bench_stage_statement (LIKE claims_statement INCLUDING DEFAULTS)"
+        )
+        statuses = list(STATUS_WEIGHTS)
+        status_weights = list(itertools.accumulate(STATUS_WEIGHTS.values()))
+
+        def produce_claims(out: _Copier) -> None:
+            for _ in range(self.scale):
+                pk = _uuid(rng)
+                lang = rng.choices(self.langs, cum_weights=self.lang_weights)[0]
+                status = rng.choices(statuses, cum_weights=status_weights)[0]
+                created = rng.random() * SPAN_SECONDS
+                updated = created + rng.random() * 30 * 24 * 3600
+                version = {"unverified": 1, "in_review": 2}.get(status, 3)
+                self.claims.append((pk, status, created, updated, version))
                 out.add(
-                    _uuid(rng),
                     pk,
-                    rng.choice(sources)[0],
-                    text.sentence(lang),
-                    rng.choice(stances),
-                    _ts(said),
-                    "",
+                    text.sentence(lang) + " " + text.sentence(lang),
+                    text.sentence(lang) if rng.random() < 0.5 else "",
+                    rng.choice(self.sources)[0] if rng.random() < 0.9 else None,
+                    _ts(created - 86400) if rng.random() < 0.8 else None,
+                    lang,
+                    rng.choice(user_ids) if rng.random() < 0.3 else None,
                     rng.choice(user_ids),
-                    _ts(said),
-                )
-
-    statement_columns = ["id", "claim_id", "source_id", "quote", "stance", "said_at", "url"]
-    statement_columns += ["created_by_id", "created_at"]
-    report.rows["statements"] = _copy(
-        conn, "bench_stage_statement", statement_columns, produce_statements
-    )
-    conn.commit()
-    mark = step("statements (COPY to staging)", mark)
-
-    # Each claim and its search document are written once, by ``workers`` connections.
-    insert_claims = f"""
-        INSERT INTO claims_claim ({", ".join(claim_columns)})
-        SELECT {", ".join(claim_columns)} FROM bench_stage_claim
-        WHERE abs(hashtext(id::text)) %% %(workers)s = %(part)s
-    """
-    parts = document_parts_sql(
-        "bench_stage_statement", "abs(hashtext(st.claim_id::text)) %% %(workers)s = %(part)s"
-    )
-    insert_documents = f"""
-        INSERT INTO claims_searchdocument (claim_id, vector)
-        SELECT claim.id, {_DOCUMENT_SQL}
-        FROM bench_stage_claim AS claim
-        LEFT JOIN ({parts}) AS parts ON parts.claim_id = claim.id
-        WHERE abs(hashtext(claim.id::text)) %% %(workers)s = %(part)s
-    """
-    errors: list[BaseException] = []
-
-    def insert_part(part: int) -> None:
-        try:
-            with psycopg.connect(conninfo) as worker:
-                worker.execute("SET synchronous_commit = off")
-                worker.execute("SET work_mem = '256MB'")
-                partition = {"workers": workers, "part": part}
-                worker.execute(insert_claims, partition)
-                worker.execute(
-                    insert_documents, {"configs": json.dumps(SEARCH_CONFIGS), **partition}
-                )
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=insert_part, args=(p,)) for p in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    mark = step("claims with search documents (INSERT ... SELECT)", mark)
-    conn.execute(
-        f"INSERT INTO claims_statement ({', '.join(statement_columns)})"
-        f" SELECT {', '.join(statement_columns)} FROM bench_stage_statement"
-    )
-    conn.execute("DROP TABLE bench_stage_claim, bench_stage_statement")
-    conn.commit()
-    mark = step("statements (INSERT ... SELECT)", mark)
-
-    # --- Appearances, tags of claims, evidence, status history
-    evidence_of: dict[str, str] = {}
-
-    def produce_appearances(out: _Copier) -> None:
-        for pk, _status, created, _updated, _version in claims:
-            for n in range(rng.choice((1, 1, 2))):
-                out.add(
-                    _uuid(rng),
-                    pk,
-                    f"https://news.example.org/{pk[:8]}/{n}",
-                    rng.choice(OUTLETS),
-                    _ts(created - 3600 * n),
-                    "",
+                    status,
+                    version,
                     _ts(created),
+                    _ts(updated),
                 )
 
-    report.rows["appearances"] = _copy(
-        conn,
-        "claims_appearance",
-        ["id", "claim_id", "url", "outlet", "published_at", "quote", "created_at"],
-        produce_appearances,
-    )
+        self.report.rows["claims"] = _copy(conn, "bench_stage_claim", CLAIM_COLUMNS, produce_claims)
 
-    def produce_claimtags(out: _Copier) -> None:
-        for pk, *_rest in claims:
-            count = rng.choice((0, 1, 1, 2, 3))
-            for tag in {*rng.choices(tag_ids, cum_weights=tag_weights, k=count)}:
-                out.add(pk, tag)
+    def statements_staged(self) -> None:
+        rng = self.rng
+        stances = ["supports", "counters", "context"]
 
-    report.rows["claim_tags"] = _copy(
-        conn, "claims_claimtag", ["claim_id", "tag_id"], produce_claimtags
-    )
+        def produce_statements(out: _Copier) -> None:
+            for pk, _status, created, _updated, _version in self.claims:
+                lang = rng.choices(self.langs, cum_weights=self.lang_weights)[0]
+                for n in range(rng.choice((1, 2, 3, 3, 4, 5))):
+                    said = created + n * 3600
+                    out.add(
+                        _uuid(rng),
+                        pk,
+                        rng.choice(self.sources)[0],
+                        self.text.sentence(lang),
+                        rng.choice(stances),
+                        _ts(said),
+                        "",
+                        rng.choice(self.user_ids),
+                        _ts(said),
+                    )
 
-    def produce_evidence(out: _Copier) -> None:
-        for pk, status, created, _updated, _version in claims:
-            count = rng.choice((0, 1, 1, 2))
-            if status in VERDICTS_NEEDING_EVIDENCE:
-                count = max(count, 1)
-            for n in range(count):
-                evidence_id = _uuid(rng)
-                if n == 0:
-                    evidence_of[pk] = evidence_id
-                out.add(
-                    evidence_id,
-                    pk,
-                    "web_page",
-                    rng.choice(("supports", "refutes", "inconclusive")),
-                    "Archived copy of the page.",
-                    f"https://archive.example.org/{evidence_id[:12]}",
-                    "",
-                    "",
-                    "",
-                    "",
-                    None,
-                    rng.choice(user_ids),
-                    _ts(created + 600),
-                    None,
-                    None,
-                    "",
-                )
+        self.report.rows["statements"] = _copy(
+            self.conn, "bench_stage_statement", STATEMENT_COLUMNS, produce_statements
+        )
+        self.conn.commit()
 
-    evidence_columns = ["id", "claim_id", "kind", "stance", "description", "url", "file"]
-    evidence_columns += ["original_name", "content_type", "sha256", "size", "added_by_id"]
-    evidence_columns += ["added_at", "withdrawn_at", "withdrawn_by_id", "withdrawal_reason"]
-    report.rows["evidence"] = _copy(
-        conn, "verification_evidence", evidence_columns, produce_evidence
-    )
-    mark = step("appearances, tags, evidence", mark)
+    def claims_with_documents(self) -> None:
+        """Each claim and its search document, written once, by ``workers`` connections."""
+        insert_claims = f"""
+            INSERT INTO claims_claim ({", ".join(CLAIM_COLUMNS)})
+            SELECT {", ".join(CLAIM_COLUMNS)} FROM bench_stage_claim
+            WHERE abs(hashtext(id::text)) %% %(workers)s = %(part)s
+        """
+        parts = document_parts_sql(
+            "bench_stage_statement", "abs(hashtext(st.claim_id::text)) %% %(workers)s = %(part)s"
+        )
+        insert_documents = f"""
+            INSERT INTO claims_searchdocument (claim_id, vector)
+            SELECT claim.id, {_DOCUMENT_SQL}
+            FROM bench_stage_claim AS claim
+            LEFT JOIN ({parts}) AS parts ON parts.claim_id = claim.id
+            WHERE abs(hashtext(claim.id::text)) %% %(workers)s = %(part)s
+        """
+        errors: list[BaseException] = []
 
-    first = conn.execute("SELECT COALESCE(MAX(id), 0) FROM verification_statuschange").fetchone()
-    next_change = int(first[0] if first else 0) + 1
-    citations: list[tuple[int, str]] = []
+        def insert_part(part: int) -> None:
+            try:
+                with psycopg.connect(self.conninfo) as worker:
+                    worker.execute("SET synchronous_commit = off")
+                    worker.execute("SET work_mem = '256MB'")
+                    partition = {"workers": self.workers, "part": part}
+                    worker.execute(insert_claims, partition)
+                    worker.execute(
+                        insert_documents, {"configs": json.dumps(SEARCH_CONFIGS), **partition}
+                    )
+            except BaseException as error:  # reported in the main thread
+                errors.append(error)
 
-    def produce_changes(out: _Copier) -> None:
-        nonlocal next_change
-        for pk, status, created, updated, _version in claims:
-            if status == "unverified":
-                continue
-            steps = [("unverified", "in_review")]
-            if status != "in_review":
-                steps.append(("in_review", status))
-            for n, (from_status, to_status) in enumerate(steps):
-                at = created + (updated - created) * (n + 1) / len(steps)
-                out.add(
-                    next_change,
-                    pk,
-                    from_status,
-                    to_status,
-                    rng.choice(user_ids),
-                    "Reviewed the sources." if to_status != "in_review" else "Taking it.",
-                    "api",
-                    n + 2,
-                    _ts(at),
-                )
-                if to_status in VERDICTS_NEEDING_EVIDENCE:
-                    citations.append((next_change, evidence_of[pk]))
-                next_change += 1
+        threads = [threading.Thread(target=insert_part, args=(p,)) for p in range(self.workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
 
-    report.rows["status_changes"] = _copy(
-        conn,
-        "verification_statuschange",
-        [
-            "id",
-            "claim_id",
-            "from_status",
-            "to_status",
-            "actor_id",
-            "reason",
-            "channel",
-            "claim_version",
-            "at",
-        ],
-        produce_changes,
-    )
-    conn.execute(
-        "SELECT setval(pg_get_serial_sequence('verification_statuschange', 'id'), %s)",
-        [max(next_change - 1, 1)],
-    )
-    report.rows["citations"] = _copy(
-        conn,
-        "verification_statuschangeevidence",
-        ["status_change_id", "evidence_id"],
-        _rows(citations),
-    )
-    conn.commit()
-    mark = step("status history", mark)
+    def statements(self) -> None:
+        self.conn.execute(
+            f"INSERT INTO claims_statement ({', '.join(STATEMENT_COLUMNS)})"
+            f" SELECT {', '.join(STATEMENT_COLUMNS)} FROM bench_stage_statement"
+        )
+        self.conn.execute("DROP TABLE bench_stage_claim, bench_stage_statement")
+        self.conn.commit()
 
-    for table in LOADED_TABLES:
-        conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(sql.Identifier(table)))
-    conn.commit()
-    conn.autocommit = True
-    conn.execute("SET max_parallel_maintenance_workers = 2")
-    for _name, definition in indexes:
-        conn.execute(definition)  # pg_get_indexdef: built from the catalog, not input
-    mark = step("indexes", mark)
-    for table in LOADED_TABLES:
-        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
-    step("vacuum analyze", mark)
-    conn.close()
-    report.seconds = round(time.perf_counter() - started, 2)
-    return report
+    def appearances_tags_evidence(self) -> None:
+        conn, rng, rows = self.conn, self.rng, self.report.rows
+
+        def produce_appearances(out: _Copier) -> None:
+            for pk, _status, created, _updated, _version in self.claims:
+                for n in range(rng.choice((1, 1, 2))):
+                    out.add(
+                        _uuid(rng),
+                        pk,
+                        f"https://news.example.org/{pk[:8]}/{n}",
+                        rng.choice(OUTLETS),
+                        _ts(created - 3600 * n),
+                        "",
+                        _ts(created),
+                    )
+
+        appearance_columns = ["id", "claim_id", "url", "outlet", "published_at", "quote"]
+        appearance_columns += ["created_at"]
+        rows["appearances"] = _copy(
+            conn, "claims_appearance", appearance_columns, produce_appearances
+        )
+        tag_weights = _zipf_cum_weights(len(self.tag_ids))
+
+        def produce_claimtags(out: _Copier) -> None:
+            for pk, *_rest in self.claims:
+                count = rng.choice((0, 1, 1, 2, 3))
+                for tag in {*rng.choices(self.tag_ids, cum_weights=tag_weights, k=count)}:
+                    out.add(pk, tag)
+
+        rows["claim_tags"] = _copy(
+            conn, "claims_claimtag", ["claim_id", "tag_id"], produce_claimtags
+        )
+
+        def produce_evidence(out: _Copier) -> None:
+            for pk, status, created, _updated, _version in self.claims:
+                count = rng.choice((0, 1, 1, 2))
+                if status in VERDICTS_NEEDING_EVIDENCE:
+                    count = max(count, 1)
+                for n in range(count):
+                    evidence_id = _uuid(rng)
+                    if n == 0:
+                        self.evidence_of[pk] = evidence_id
+                    out.add(
+                        evidence_id,
+                        pk,
+                        "web_page",
+                        rng.choice(("supports", "refutes", "inconclusive")),
+                        "Archived copy of the page.",
+                        f"https://archive.example.org/{evidence_id[:12]}",
+                        *("", "", "", ""),  # file, original name, content type, sha256
+                        None,
+                        rng.choice(self.user_ids),
+                        _ts(created + 600),
+                        *(None, None, ""),  # not withdrawn
+                    )
+
+        rows["evidence"] = _copy(conn, "verification_evidence", EVIDENCE_COLUMNS, produce_evidence)
+
+    def status_history(self) -> None:
+        conn, rng = self.conn, self.rng
+        first = conn.execute("SELECT COALESCE(MAX(id), 0) FROM verification_statuschange")
+        row = first.fetchone()
+        next_change = int(row[0] if row else 0) + 1
+        citations: list[tuple[int, str]] = []
+
+        def produce_changes(out: _Copier) -> None:
+            nonlocal next_change
+            for pk, status, created, updated, _version in self.claims:
+                if status == "unverified":
+                    continue
+                steps = [("unverified", "in_review")]
+                if status != "in_review":
+                    steps.append(("in_review", status))
+                for n, (from_status, to_status) in enumerate(steps):
+                    at = created + (updated - created) * (n + 1) / len(steps)
+                    out.add(
+                        next_change,
+                        pk,
+                        from_status,
+                        to_status,
+                        rng.choice(self.user_ids),
+                        "Reviewed the sources." if to_status != "in_review" else "Taking it.",
+                        "api",
+                        n + 2,
+                        _ts(at),
+                    )
+                    if to_status in VERDICTS_NEEDING_EVIDENCE:
+                        citations.append((next_change, self.evidence_of[pk]))
+                    next_change += 1
+
+        change_columns = ["id", "claim_id", "from_status", "to_status", "actor_id", "reason"]
+        change_columns += ["channel", "claim_version", "at"]
+        self.report.rows["status_changes"] = _copy(
+            conn, "verification_statuschange", change_columns, produce_changes
+        )
+        conn.execute(
+            "SELECT setval(pg_get_serial_sequence('verification_statuschange', 'id'), %s)",
+            [max(next_change - 1, 1)],
+        )
+        self.report.rows["citations"] = _copy(
+            conn,
+            "verification_statuschangeevidence",
+            ["status_change_id", "evidence_id"],
+            _rows(citations),
+        )
+        conn.commit()
+
+    def indexes(self) -> None:
+        conn = self.conn
+        for table in LOADED_TABLES:
+            statement = sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER")
+            conn.execute(statement.format(sql.Identifier(table)))
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("SET max_parallel_maintenance_workers = 2")
+        for _name, definition in self.dropped_indexes:
+            conn.execute(definition)  # pg_get_indexdef: built from the catalog, not input
+
+    def vacuum_analyze(self) -> None:
+        for table in LOADED_TABLES:
+            self.conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
+        self.conn.close()
 
 
 def claim_ids_sample(conninfo: str, *, count: int, seed: int = 2) -> Iterator[str]:
