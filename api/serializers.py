@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
+from django import forms
 from django.contrib.auth.models import User
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -15,10 +17,13 @@ from rest_framework import serializers
 from api.renderers import datetime_text
 from api.schema import BLANK
 from claims.models import (
+    CLAIM_MAX_TAGS,
     CLAIM_SUMMARY_MAX_LENGTH,
     CLAIM_TEXT_MAX_LENGTH,
-    LANGUAGE_CODE_PATTERN,
+    LANGUAGE_CODE,
     STATEMENT_QUOTE_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TOO_MANY_TAGS,
     URL_MAX_LENGTH,
     Appearance,
     ClaimStatus,
@@ -26,6 +31,7 @@ from claims.models import (
     SourceKind,
     Statement,
     StatementStance,
+    TagLengthValidator,
 )
 from claims.text import multi_line, single_line, web_address
 from verification import workflow
@@ -61,6 +67,18 @@ class ProblemSerializer(serializers.Serializer[Any]):
         required=False,
         help_text="With a 409 for a forbidden transition: the statuses allowed from here.",
     )
+
+
+def _in_the_admins_words(field: serializers.CharField) -> None:
+    """A text too long or left blank is refused with Django's words, the admin's: DRF's own
+    ("Ensure this field has no more than 10000 characters.") said the same rule differently."""
+    field.error_messages["blank"] = forms.Field.default_error_messages["required"]
+    field.validators = [
+        MaxLengthValidator(validator.limit_value)
+        if type(validator) is MaxLengthValidator
+        else validator
+        for validator in field.validators
+    ]
 
 
 class KnownFieldsOnly(serializers.Serializer[Any]):
@@ -109,6 +127,14 @@ class KnownFieldsOnly(serializers.Serializer[Any]):
             and data[name] is not None
             and not isinstance(data[name], str)
         }
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        for field in fields.values():
+            for text in (field, getattr(field, "child", None)):
+                if isinstance(text, serializers.CharField) and not text.read_only:
+                    _in_the_admins_words(text)
+        return fields
 
     def to_internal_value(self, data: Any) -> Any:
         refused = {**self.refused_types(data), **self.refused_keys(data)}
@@ -228,14 +254,15 @@ class ClaimInputSerializer(KnownFieldsOnly):
         help_text="The id of the source who made the claim; empty or null: not known.",
     )  # fmt: skip
     first_seen_at = OptionalDateTimeField()
-    language = serializers.RegexField(
-        LANGUAGE_CODE_PATTERN, required=False, max_length=16,
+    language = serializers.CharField(
+        required=False, max_length=16, validators=[LANGUAGE_CODE],
         help_text="An ISO 639 code such as en, ru or uk.",
     )  # fmt: skip
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50, validators=[single_line]),
+        child=serializers.CharField(validators=[single_line, TagLengthValidator(TAG_MAX_LENGTH)]),
         required=False,
-        max_length=50,
+        max_length=CLAIM_MAX_TAGS,
+        error_messages={"max_length": TOO_MANY_TAGS},
     )
     assignee = UsernameField(required=False, allow_null=True)
 

@@ -112,8 +112,22 @@ class Source(models.Model):
         super().validate_constraints(exclude)
 
 
+# What a claim's tags may be, wherever they are written (admin, API, services).
+CLAIM_MAX_TAGS = 50
+TAG_MAX_LENGTH = 50
+TOO_MANY_TAGS = f"A claim has at most {CLAIM_MAX_TAGS} tags."
+
+
+class TagLengthValidator(MaxLengthValidator):
+    """A tag's length, naming the tag: tags are typed several in one field."""
+
+    message = "The tag %(value)r is longer than %(limit_value)d characters."
+
+
 class Tag(models.Model):
-    name = SingleLineTextField(max_length=50, unique=True, help_text="Lower case, e.g. ukraine.")
+    name = SingleLineTextField(
+        max_length=TAG_MAX_LENGTH, unique=True, help_text="Lower case, e.g. ukraine."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -130,6 +144,10 @@ class Tag(models.Model):
 CLAIM_TEXT_MAX_LENGTH = 10_000
 CLAIM_SUMMARY_MAX_LENGTH = 20_000
 LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+LANGUAGE_CODE = RegexValidator(
+    LANGUAGE_CODE_PATTERN,
+    "Give an ISO 639 code such as en, ru or uk (with a region if need be: pt-BR).",
+)
 
 
 @pghistory.track()
@@ -154,12 +172,7 @@ class Claim(models.Model):
         max_length=16,
         default="en",
         help_text="An ISO 639 code such as en, ru or uk (with a region if need be: pt-BR).",
-        validators=[
-            RegexValidator(
-                LANGUAGE_CODE_PATTERN,
-                "Give an ISO 639 code such as en, ru or uk (with a region if need be: pt-BR).",
-            )
-        ],
+        validators=[LANGUAGE_CODE],
     )
     tags = models.ManyToManyField(Tag, through="ClaimTag", blank=True, related_name="claims")
     assignee = models.ForeignKey(

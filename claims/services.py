@@ -19,7 +19,10 @@ from django.utils import timezone
 
 from claims.errors import StaleVersionError
 from claims.models import (
+    CLAIM_MAX_TAGS,
     SOURCE_UNIQUE_CONSTRAINT,
+    TAG_MAX_LENGTH,
+    TOO_MANY_TAGS,
     Appearance,
     Claim,
     ClaimTag,
@@ -27,6 +30,7 @@ from claims.models import (
     SourceKind,
     Statement,
     Tag,
+    TagLengthValidator,
     source_exists_error,
 )
 from claims.search import claim_search_refresh, claim_search_refresh_for_source
@@ -39,7 +43,6 @@ CLAIM_EDITABLE = frozenset(
 )
 SOURCE_EDITABLE = frozenset({"name", "kind", "role", "country", "url", "notes"})
 APPEARANCE_EDITABLE = frozenset({"url", "outlet", "published_at", "quote"})
-MAX_TAG_LENGTH = 50
 STATEMENT_EDITABLE = frozenset({"source", "quote", "stance", "said_at", "url"})
 # Fields that feed the claim's search document (claims/search.py).
 CLAIM_SEARCHED = frozenset({"text", "summary", "claimant", "language"})
@@ -79,9 +82,13 @@ def tags_resolve(names: Iterable[str]) -> list[Tag]:
     """Tags by name (trimmed, lower case), created when new."""
     cleaned = (text_clean(name, field="tags", multiline=False).lower() for name in names)
     normal = sorted({name for name in cleaned if name})
-    for name in normal:
-        if len(name) > MAX_TAG_LENGTH:
-            raise ValidationError({"tags": f"The tag {name!r} is longer than 50 characters."})
+    if len(normal) > CLAIM_MAX_TAGS:
+        raise ValidationError({"tags": TOO_MANY_TAGS})
+    try:
+        for name in normal:
+            TagLengthValidator(TAG_MAX_LENGTH)(name)
+    except ValidationError as error:
+        raise ValidationError({"tags": error.messages}) from error
     existing = {tag.name: tag for tag in Tag.objects.filter(name__in=normal)}
     missing = [Tag(name=name) for name in normal if name not in existing]
     Tag.objects.bulk_create(missing, ignore_conflicts=True)
