@@ -156,7 +156,7 @@ class SourceBriefSerializer(serializers.ModelSerializer[Source]):
         read_only_fields = fields
 
 
-class SlugField(serializers.SlugRelatedField[Any]):
+class TextRelatedField(serializers.SlugRelatedField[Any]):
     """A related object by a text field; text PostgreSQL cannot hold is invalid, not a 500."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -169,7 +169,7 @@ class SlugField(serializers.SlugRelatedField[Any]):
 
 
 @extend_schema_field({"anyOf": [{"type": "string", "minLength": 1}, BLANK]})
-class UsernameField(SlugField):
+class UsernameField(TextRelatedField):
     """A user by username, among active users; empty or null: nobody (DRF reads "" as null)."""
 
     def __init__(self, **kwargs: Any) -> None:

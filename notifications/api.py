@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.serializers import KnownFieldsOnly, SlugField
+from api.serializers import KnownFieldsOnly, TextRelatedField
 from claims.models import Claim, Source, Tag
 from core.permissions import VIEW_CLAIM
 from notifications import services
@@ -53,7 +53,7 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
 class SubscriptionInputSerializer(KnownFieldsOnly):
     target = serializers.ChoiceField(choices=SubscriptionTarget.choices)
     claim = serializers.PrimaryKeyRelatedField(queryset=Claim.objects.all(), required=False)
-    tag = SlugField(slug_field="name", queryset=Tag.objects.all(), required=False)
+    tag = TextRelatedField(slug_field="name", queryset=Tag.objects.all(), required=False)
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Source.objects.all(), required=False
     )
