@@ -29,6 +29,7 @@ import psycopg
 from psycopg import sql
 
 from claims.search import _DOCUMENT_SQL, SEARCH_CONFIGS, document_parts_sql
+from verification import workflow
 
 # Languages and their share of the claims.
 LANGUAGES = {"en": 0.55, "ru": 0.12, "uk": 0.13, "fr": 0.1, "de": 0.1}
@@ -77,7 +78,6 @@ STATUS_WEIGHTS = {
     "misleading": 0.12,
     "unproven": 0.08,
 }
-VERDICTS_NEEDING_EVIDENCE = {"verified", "false", "misleading"}
 FIRST_NAMES = "Anna Dmytro Olena Sergei Marie Jean Klaus Petra John Sarah Ivan Oksana".split()
 LAST_NAMES = "Kovalenko Ivanov Dubois Martin Schmidt Weber Smith Jones Petrov Shevchenko".split()
 ROLES = ["spokesperson", "minister", "reporter", "analyst", "commander", "ambassador", ""]
@@ -477,7 +477,7 @@ class _Load:
         def produce_evidence(out: _Copier) -> None:
             for pk, status, created, _updated, _version in self.claims:
                 count = rng.choice((0, 1, 1, 2))
-                if status in VERDICTS_NEEDING_EVIDENCE:
+                if status in workflow.REQUIRES_EVIDENCE:
                     count = max(count, 1)
                 for n in range(count):
                     evidence_id = _uuid(rng)
@@ -527,7 +527,7 @@ class _Load:
                         n + 2,
                         _ts(at),
                     )
-                    if to_status in VERDICTS_NEEDING_EVIDENCE:
+                    if to_status in workflow.REQUIRES_EVIDENCE:
                         citations.append((next_change, self.evidence_of[pk]))
                     next_change += 1
 
