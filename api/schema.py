@@ -16,8 +16,10 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
+from api import serializers
 from api.etags import IF_MATCH_PATTERN
 from api.problems import PROBLEM_CONTENT_TYPE
+from api.serializers import BLANK
 
 ETAG_HEADER = OpenApiParameter(
     "ETag",
@@ -41,7 +43,6 @@ IF_NONE_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="An ETag you hold; if it is still current the answer is 304 with no body.",
 )
-BLANK = {"type": "string", "maxLength": 0}  # an empty string, where it means "none"
 PROBLEM_HEADERS = {
     412: {"ETag": {"schema": {"type": "string"}, "description": "The current ETag."}},
     429: {
@@ -143,7 +144,7 @@ class AutoSchema(SpectacularAutoSchema):
         bypass_extensions: bool = False,
     ) -> dict[str, Any]:
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
-        if direction == "request" and isinstance(serializer, _serializers().KnownFieldsOnly):
+        if direction == "request" and isinstance(serializer, serializers.KnownFieldsOnly):
             schema["additionalProperties"] = False  # any other key is a 400 naming it
         return schema
 
@@ -161,7 +162,7 @@ class AutoSchema(SpectacularAutoSchema):
         self, direction: Literal["request", "response"] = "response"
     ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        problem = self.resolve_serializer(_problem_serializer(), "response").ref
+        problem = self.resolve_serializer(serializers.ProblemSerializer, "response").ref
         for status_code in sorted(self._problem_statuses()):
             response: dict[str, Any] = {
                 "description": PROBLEM_DESCRIPTIONS[status_code],
@@ -187,12 +188,6 @@ def _bound_apart(schema: dict[str, Any]) -> None:
         schema["allOf"] = [{"maxLength": schema.pop("maxLength")}]
 
 
-def _problem_serializer() -> Any:
-    from api.serializers import ProblemSerializer
-
-    return ProblemSerializer
-
-
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
@@ -205,12 +200,6 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-def _serializers() -> Any:
-    from api import serializers
-
-    return serializers
-
-
 def _with_problem_statuses(**statuses: tuple[int, ...]) -> Callable[[Any], Any]:
     def decorate(view: Any) -> Any:
         view.problem_statuses = {method.upper(): codes for method, codes in statuses.items()}
@@ -220,7 +209,6 @@ def _with_problem_statuses(**statuses: tuple[int, ...]) -> Callable[[Any], Any]:
 
 
 def source_viewset(view: Any) -> Any:
-    s = _serializers()
     view = _with_problem_statuses(put=(412, 428), patch=(412, 428))(view)
     return extend_schema_view(
         list=extend_schema(summary="List sources"),
@@ -231,7 +219,10 @@ def source_viewset(view: Any) -> Any:
             summary="Get a source",
             operation_id="sources_retrieve",
             parameters=[IF_NONE_MATCH, ETAG_HEADER],
-            responses={200: s.SourceSerializer, 304: OpenApiResponse(description="Not modified.")},
+            responses={
+                200: serializers.SourceSerializer,
+                304: OpenApiResponse(description="Not modified."),
+            },
         ),
         update=extend_schema(
             summary="Replace a source",
@@ -247,37 +238,38 @@ def source_viewset(view: Any) -> Any:
 
 
 def claim_viewset(view: Any) -> Any:
-    s = _serializers()
     view = _with_problem_statuses(patch=(412, 428))(view)
     return extend_schema_view(
         list=extend_schema(
-            summary="List and search claims", responses=s.ClaimSerializer(many=True)
+            summary="List and search claims", responses=serializers.ClaimSerializer(many=True)
         ),
         create=extend_schema(
             summary="Create a claim",
             operation_id="claims_create",
-            request=s.ClaimInputSerializer,
-            responses={201: s.ClaimSerializer},
+            request=serializers.ClaimInputSerializer,
+            responses={201: serializers.ClaimSerializer},
             parameters=[ETAG_HEADER],
         ),
         retrieve=extend_schema(
             summary="Get a claim",
             operation_id="claims_retrieve",
             parameters=[IF_NONE_MATCH, ETAG_HEADER],
-            responses={200: s.ClaimSerializer, 304: OpenApiResponse(description="Not modified.")},
+            responses={
+                200: serializers.ClaimSerializer,
+                304: OpenApiResponse(description="Not modified."),
+            },
         ),
         partial_update=extend_schema(
             summary="Change a claim's fields (not its status)",
             operation_id=CHANGE_CLAIM,
-            request=s.ClaimInputSerializer,
-            responses={200: s.ClaimSerializer},
+            request=serializers.ClaimInputSerializer,
+            responses={200: serializers.ClaimSerializer},
             parameters=[IF_MATCH, ETAG_HEADER],
         ),
     )(view)
 
 
 def claim_transitions(view: Any) -> Any:
-    s = _serializers()
     view = _with_problem_statuses(post=(409, 412, 428))(view)
     return extend_schema_view(
         post=extend_schema(
@@ -285,8 +277,8 @@ def claim_transitions(view: Any) -> Any:
             operation_id=CHANGE_STATUS,
             description="Moves the claim along the workflow. Every change needs a reason; "
             "verified, false and misleading need cited evidence.",
-            request=s.TransitionInputSerializer,
-            responses={200: s.ClaimSerializer},
+            request=serializers.TransitionInputSerializer,
+            responses={200: serializers.ClaimSerializer},
             parameters=[IF_MATCH, ETAG_HEADER],
             examples=[
                 OpenApiExample(
@@ -311,39 +303,36 @@ def claim_appearances(view: Any) -> Any:
 
 
 def claim_statements(view: Any) -> Any:
-    s = _serializers()
     return extend_schema_view(
         get=extend_schema(summary="List statements about a claim"),
         post=extend_schema(
             summary="Add a statement (stance counters: a counter-statement)",
-            request=s.StatementInputSerializer,
-            responses={201: s.StatementSerializer},
+            request=serializers.StatementInputSerializer,
+            responses={201: serializers.StatementSerializer},
         ),
     )(view)
 
 
 def claim_evidence(view: Any) -> Any:
-    s = _serializers()
     return extend_schema_view(
         get=extend_schema(summary="List a claim's evidence"),
         post=extend_schema(
             summary="Attach evidence: upload a file (multipart) or give a URL (JSON)",
             request={
-                "multipart/form-data": s.EvidenceInputSerializer,
-                "application/json": s.EvidenceInputSerializer,
+                "multipart/form-data": serializers.EvidenceInputSerializer,
+                "application/json": serializers.EvidenceInputSerializer,
             },
-            responses={201: s.EvidenceSerializer},
+            responses={201: serializers.EvidenceSerializer},
         ),
     )(view)
 
 
 def evidence_withdraw(view: Any) -> Any:
-    s = _serializers()
     return extend_schema_view(
         post=extend_schema(
             summary="Withdraw evidence (it is never deleted)",
-            request=s.WithdrawInputSerializer,
-            responses={200: s.EvidenceSerializer},
+            request=serializers.WithdrawInputSerializer,
+            responses={200: serializers.EvidenceSerializer},
         )
     )(view)
 

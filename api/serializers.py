@@ -15,7 +15,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.renderers import datetime_text
-from api.schema import BLANK
 from claims.models import (
     CLAIM_MAX_TAGS,
     CLAIM_SUMMARY_MAX_LENGTH,
@@ -46,6 +45,9 @@ from verification.models import (
 )
 
 # --- Shared pieces ---------------------------------------------------------------------------
+
+
+BLANK = {"type": "string", "maxLength": 0}  # in the schema: an empty string meaning "none"
 
 
 class ProblemSerializer(serializers.Serializer[Any]):
