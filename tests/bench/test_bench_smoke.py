@@ -5,6 +5,9 @@ Times are never asserted here; `make bench` measures them.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from django.db import connection
 from psycopg.conninfo import make_conninfo
@@ -12,8 +15,10 @@ from rest_framework.test import APIClient
 
 from bench import floor
 from bench.corpus import corpus_load
+from bench.run import BASE_DIR, django_env
 from claims.models import Claim, Statement
 from tests import factories
+from tests.notifications.conftest import test_database_url
 from verification.models import StatusChange
 
 SCALE = 200
@@ -55,3 +60,16 @@ def test_corpus_loads_and_the_floor_returns_what_the_api_lists() -> None:
     expected = _floor(floor.SEARCH_SQL, {"q": "troops", "config": "english", "limit": 50})
     assert expected
     assert [claim["id"] for claim in page] == expected
+
+
+@pytest.mark.django_db
+def test_the_benchmarks_production_settings_connect_to_its_database() -> None:
+    """The bench serves the production settings on a database its harness loaded as the
+    server's superuser; production refuses such a role unless told (every request was a 500)."""
+    code = "from django.db import connection; connection.ensure_connection(); print('connected')"
+    env = django_env(test_database_url())
+    ran = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert "connected" in ran.stdout, ran.stderr[-2000:]
