@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from api.models import ApiToken
 from api.services import MAX_EXPIRY_DAYS, api_token_create, api_token_revoke
-from claims.admin import KeySafeAdminMixin
+from core.admin import KeySafeAdminMixin
 
 
 class ApiTokenForm(forms.ModelForm[ApiToken]):

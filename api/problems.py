@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -20,14 +19,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from api.throttling import throttled_instead
-from claims.errors import StaleVersionError, TransitionNotAllowedError
-from core.problems import (
-    PROBLEM_CONTENT_TYPE,
-    bad_request,
-    page_not_found,
-    problem,
-    server_error,
-)
+from core.errors import StaleVersionError, TransitionNotAllowedError
+from core.problems import PROBLEM_CONTENT_TYPE, problem
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -129,14 +122,3 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response.data = problem(response.status_code, detail, code=code, instance=instance, **extra)
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
-
-
-# The site's handlers, named here by config.urls and config.middleware.
-__all__ = [
-    "PROBLEM_CONTENT_TYPE",
-    "Http404",
-    "bad_request",
-    "exception_handler",
-    "page_not_found",
-    "server_error",
-]

@@ -18,8 +18,8 @@ from drf_spectacular.utils import (
 
 from api import serializers
 from api.etags import IF_MATCH_PATTERN
-from api.problems import PROBLEM_CONTENT_TYPE
 from api.serializers import BLANK
+from core.problems import PROBLEM_CONTENT_TYPE
 
 ETAG_HEADER = OpenApiParameter(
     "ETag",

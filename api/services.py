@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from api.models import ApiToken
-from claims.services import Actor
 from claims.text import text_clean
+from core.actors import Actor
 
 TOKEN_PREFIX = "ct_"  # noqa: S105 (a marker, not a secret)
 # Writing last_used_at on every request would make each read a write; once a minute is enough.

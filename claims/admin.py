@@ -22,7 +22,6 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from claims import services
-from claims.errors import StaleVersionError
 from claims.models import Appearance, Claim, Source, Statement, Tag
 from claims.selectors import claim_edit_history, claim_list, claim_needing_review, claim_search
 from core.admin import (
@@ -34,6 +33,7 @@ from core.admin import (
     service_refused,
     stale_refused,
 )
+from core.errors import StaleVersionError
 from core.forms import SERVICE_ERRORS, HttpsURLField
 from verification.admin import (
     ClaimStatusAdminMixin,

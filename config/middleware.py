@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 
-from api.problems import bad_request
+from core.problems import bad_request
 
 NUL_IN_PARAMETERS = "A query parameter contains a NUL character (%00), which no field can hold."
 

@@ -25,6 +25,6 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
 ]
 
-handler400 = "api.problems.bad_request"
-handler404 = "api.problems.page_not_found"
-handler500 = "api.problems.server_error"
+handler400 = "core.problems.bad_request"
+handler404 = "core.problems.page_not_found"
+handler500 = "core.problems.server_error"

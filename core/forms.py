@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 
 # The one domain module core reads: the errors the services raise (pure Python, no models).
-from claims.errors import DomainError
+from core.errors import DomainError
 
 STALE_FORM_MESSAGE = (
     "This was changed by someone else since you opened it; reload the page to see the "

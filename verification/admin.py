@@ -23,9 +23,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from claims.errors import StaleVersionError
 from claims.models import Claim, ClaimStatus, StatementStance
 from core.admin import ReadOnlyAdmin, ServiceInlineFormSet, acting_user, badge
+from core.errors import StaleVersionError
 from core.forms import (
     SERVICE_ERRORS,
     STALE_FORM_MESSAGE,

@@ -12,10 +12,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from claims.errors import TransitionNotAllowedError
 from claims.models import Claim, ClaimStatus
-from claims.services import Actor, check_version, claim_lock, claim_touch, require_perm
+from claims.services import check_version, claim_lock, claim_touch
 from claims.text import text_clean
+from core import permissions
+from core.actors import Actor, require_perm
+from core.errors import TransitionNotAllowedError
 from notifications.services import evidence_added_record, status_change_record
 from verification import workflow
 from verification.models import (
@@ -26,6 +28,7 @@ from verification.models import (
     StatusChange,
     StatusChangeEvidence,
 )
+from verification.selectors import evidence_citable
 from verification.signals import status_change_committed
 from verification.uploads import inspect_upload
 
@@ -42,7 +45,7 @@ def evidence_add(
     url: str = "",
 ) -> Evidence:
     """Attach evidence to a claim: an uploaded file (checked and hashed) or a URL."""
-    user = require_perm(actor, "verification.add_evidence", "add evidence")
+    user = require_perm(actor, permissions.ADD_EVIDENCE, "add evidence")
     if bool(file) == bool(url):
         raise ValidationError("Give either a file or a URL for the evidence, not both or neither.")
     locked = claim_lock(claim_id=claim.pk)
@@ -96,7 +99,7 @@ def evidence_orphans_remove(*, older_than: timedelta, dry_run: bool = False) -> 
 @transaction.atomic
 def evidence_withdraw(*, actor: Actor, evidence: Evidence, reason: str) -> Evidence:
     """Withdraw evidence with a reason. It stays on record; it can no longer be cited."""
-    user = require_perm(actor, "verification.change_evidence", "withdraw evidence")
+    user = require_perm(actor, permissions.CHANGE_EVIDENCE, "withdraw evidence")
     locked_claim = claim_lock(claim_id=evidence.claim_id)
     locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
     if locked.is_withdrawn:
@@ -129,7 +132,7 @@ def claim_transition(
     a claim changed since is refused. Writes the StatusChange and its notifications
     (outbox); after commit, sends ``status_change_committed``.
     """
-    user = require_perm(actor, "claims.change_claim_status", "change the status of claims")
+    user = require_perm(actor, permissions.CHANGE_CLAIM_STATUS, "change the status of claims")
     locked = claim_lock(claim_id=claim.pk)
     if version is not None:
         check_version(current=locked.version, seen=version)
@@ -147,7 +150,7 @@ def claim_transition(
         raise ValidationError({"reason": "Give a reason for the status change."})
 
     wanted = {item.pk if isinstance(item, Evidence) else item for item in evidence}
-    cited = list(Evidence.objects.filter(claim=locked, pk__in=wanted, withdrawn_at__isnull=True))
+    cited = list(evidence_citable(claim=locked).filter(pk__in=wanted))
     if len(cited) != len(wanted):
         raise ValidationError(
             {"evidence": "Cite only evidence attached to this claim and not withdrawn."}

@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from claims import services as claim_services
 from claims.models import Claim
+from core.forms import STALE_FORM_MESSAGE
 from tests import factories
 from tests.admin.browser import form_data, messages_of
-from verification.forms import STALE_FORM_MESSAGE
 from verification.models import Channel, Evidence, StatusChange
 from verification.services import evidence_withdraw
 

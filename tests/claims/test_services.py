@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
 
 from claims import services
-from claims.errors import StaleVersionError
 from claims.models import SOURCE_EXISTS_MESSAGE, Claim, ClaimStatus, Source, StatementStance
+from core.errors import StaleVersionError
 from tests import factories as f
 from tests.verification.test_concurrency import wait_until_blocked_on_lock
 

@@ -7,8 +7,8 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from claims.errors import StaleVersionError, TransitionNotAllowedError
 from claims.models import Claim, ClaimStatus
+from core.errors import StaleVersionError, TransitionNotAllowedError
 from tests import factories as f
 from verification.models import StatusChange
 

@@ -7,8 +7,8 @@ import itertools
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from claims.errors import StaleVersionError, TransitionNotAllowedError
 from claims.models import Claim, ClaimStatus
+from core.errors import StaleVersionError, TransitionNotAllowedError
 from tests import factories as f
 from verification import workflow
 from verification.models import Channel, StatusChange

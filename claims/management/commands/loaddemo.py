@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from claims.demo import EDITOR_USERNAME, REVIEWER_USERNAME, demo_load
-from claims.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):
