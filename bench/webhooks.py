@@ -166,7 +166,7 @@ def setup_data(count: int) -> tuple[Any, list[Any]]:
     from django.contrib.auth.models import Group, User
 
     from claims.services import claim_create
-    from verification import roles
+    from core import roles
 
     user = User.objects.create(username="bench-webhooks", is_superuser=True, is_staff=True)
     user.groups.add(Group.objects.get(name=roles.REVIEWER))

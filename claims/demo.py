@@ -32,7 +32,7 @@ from django.db import transaction
 
 from claims import services as claim_services
 from claims.models import Claim, ClaimStatus, Source, SourceKind, StatementStance
-from verification import roles
+from core import roles
 from verification import services as verification_services
 from verification.models import Channel, Evidence, EvidenceKind, EvidenceStance
 

@@ -41,7 +41,7 @@ def _roles(request: pytest.FixtureRequest) -> None:
     if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
         from django.contrib.auth.models import Group, Permission
 
-        from verification.roles import roles_sync
+        from core.roles import roles_sync
 
         request.getfixturevalue("transactional_db")
         roles_sync(group_model=Group, permission_model=Permission)

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims import services as claim_services
 from claims.models import Claim, Source, SourceKind, Statement
-from verification import roles
+from core import roles
 from verification import services as verification_services
 from verification.models import Channel, Evidence, EvidenceKind, EvidenceStance, StatusChange
 

@@ -17,9 +17,9 @@ from rest_framework.test import APIClient
 
 from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
+from core import roles
 from tests import factories as f
 from tests.api.conftest import token_for
-from verification import roles
 
 pytestmark = pytest.mark.django_db
 

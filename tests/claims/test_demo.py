@@ -16,8 +16,8 @@ from pghistory.models import Context, Events
 
 from claims import demo
 from claims.models import Appearance, Claim, ClaimTag, Source, Statement, Tag
+from core import roles
 from tests import factories
-from verification import roles
 from verification.models import Evidence, StatusChange, StatusChangeEvidence
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ from django.core import mail
 
 from claims.models import ClaimStatus as S
 from claims.models import Tag
+from core import roles
 from notifications import selectors, services
 from notifications.models import (
     Delivery,
@@ -22,7 +23,6 @@ from notifications.models import (
 )
 from tests import factories as f
 from tests.api.conftest import api  # noqa: F401 (fixture)
-from verification import roles
 
 pytestmark = pytest.mark.django_db
 CREATED = EventType.CLAIM_CREATED

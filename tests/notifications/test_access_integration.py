@@ -10,12 +10,12 @@ from django.contrib.auth.models import Group, Permission, User
 from kombu.exceptions import OperationalError
 
 from claims.models import ClaimStatus as S
+from core import roles
 from notifications import services
 from notifications.models import Delivery, DeliveryStatus, EventType, WebhookEndpoint
 from notifications.tasks import delivery_send_task
 from tests import factories as f
 from tests.notifications.conftest import Receiver, Workers, wait_for
-from verification import roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CREATED = EventType.CLAIM_CREATED

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from verification.roles import ROLE_PERMISSIONS
+from core.roles import ROLE_PERMISSIONS
 
 ROLES = tuple(ROLE_PERMISSIONS)
 
