@@ -37,12 +37,11 @@ from api.serializers import (
 from claims import selectors
 from claims import services as claim_services
 from claims.models import Appearance, Claim, Source, Statement
+from core import permissions
 from verification import services as verification_services
 from verification import workflow
 from verification.models import Channel, Evidence, StatusChange
 from verification.views import evidence_file_response
-
-VIEW_CLAIM = "claims.view_claim"
 
 
 def with_etag(response: Response, version: int) -> Response:
@@ -69,10 +68,10 @@ class SourceViewSet(
     filterset_class = SourceFilter
     cursor_ordering = ("name", "id")
     required_perms = {
-        "GET": ["claims.view_source"],
-        "POST": ["claims.add_source"],
-        "PUT": ["claims.change_source"],
-        "PATCH": ["claims.change_source"],
+        "GET": [permissions.VIEW_SOURCE],
+        "POST": [permissions.ADD_SOURCE],
+        "PUT": [permissions.CHANGE_SOURCE],
+        "PATCH": [permissions.CHANGE_SOURCE],
     }
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -144,9 +143,9 @@ class ClaimViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
     public_read = True
     required_perms = {
-        "GET": [VIEW_CLAIM],
-        "POST": ["claims.add_claim"],
-        "PATCH": ["claims.change_claim"],
+        "GET": [permissions.VIEW_CLAIM],
+        "POST": [permissions.ADD_CLAIM],
+        "PATCH": [permissions.CHANGE_CLAIM],
     }
 
     def get_queryset(self) -> QuerySet[Claim, Any]:
@@ -209,7 +208,7 @@ class ClaimTransitionApi(ClaimPartApi):
     """Moves a claim along the workflow."""
 
     serializer_class = TransitionInputSerializer
-    required_perms = {"POST": [VIEW_CLAIM, "claims.change_claim_status"]}
+    required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.CHANGE_CLAIM_STATUS]}
 
     def post(self, request: Request, claim_id: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -236,8 +235,8 @@ class ClaimAppearancesApi(ClaimPartApi, generics.ListCreateAPIView[Appearance]):
     serializer_class = AppearanceSerializer
     cursor_ordering = ("created_at", "id")
     required_perms = {
-        "GET": [VIEW_CLAIM, "claims.view_appearance"],
-        "POST": [VIEW_CLAIM, "claims.add_appearance"],
+        "GET": [permissions.VIEW_CLAIM, permissions.VIEW_APPEARANCE],
+        "POST": [permissions.VIEW_CLAIM, permissions.ADD_APPEARANCE],
     }
 
     def get_queryset(self) -> QuerySet[Appearance]:
@@ -260,8 +259,8 @@ class ClaimStatementsApi(ClaimPartApi, generics.ListCreateAPIView[Statement]):
     filterset_class = StatementFilter
     cursor_ordering = ("created_at", "id")
     required_perms = {
-        "GET": [VIEW_CLAIM, "claims.view_statement"],
-        "POST": [VIEW_CLAIM, "claims.add_statement"],
+        "GET": [permissions.VIEW_CLAIM, permissions.VIEW_STATEMENT],
+        "POST": [permissions.VIEW_CLAIM, permissions.ADD_STATEMENT],
     }
 
     def get_queryset(self) -> QuerySet[Statement]:
@@ -287,8 +286,8 @@ class ClaimEvidenceApi(ClaimPartApi, generics.ListCreateAPIView[Evidence]):
     parser_classes = [BoundedJSONParser, MultiPartParser]
     cursor_ordering = ("added_at", "id")
     required_perms = {
-        "GET": [VIEW_CLAIM, "verification.view_evidence"],
-        "POST": [VIEW_CLAIM, "verification.add_evidence"],
+        "GET": [permissions.VIEW_CLAIM, permissions.VIEW_EVIDENCE],
+        "POST": [permissions.VIEW_CLAIM, permissions.ADD_EVIDENCE],
     }
 
     def get_queryset(self) -> QuerySet[Evidence]:
@@ -319,7 +318,7 @@ class EvidenceWithdrawApi(ClaimPartApi):
     """Withdraws evidence with a reason; it stays on record and can no longer be cited."""
 
     serializer_class = WithdrawInputSerializer
-    required_perms = {"POST": [VIEW_CLAIM, "verification.change_evidence"]}
+    required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.CHANGE_EVIDENCE]}
 
     def post(self, request: Request, claim_id: Any, evidence_id: Any) -> Response:
         evidence = get_object_or_404(Evidence, claim=self.claim, pk=evidence_id)
@@ -336,7 +335,7 @@ class EvidenceDownloadApi(ClaimPartApi):
     """The stored file of a piece of evidence (a URL has none: 404)."""
 
     content_negotiation_class = FileNegotiation
-    required_perms = {"GET": [VIEW_CLAIM, "verification.view_evidence"]}
+    required_perms = {"GET": [permissions.VIEW_CLAIM, permissions.VIEW_EVIDENCE]}
 
     def get(self, request: Request, claim_id: Any, evidence_id: Any) -> FileResponse:
         return evidence_file_response(get_object_or_404(Evidence, claim=self.claim, pk=evidence_id))
@@ -349,7 +348,7 @@ class ClaimHistoryApi(ClaimPartApi, generics.ListAPIView[StatusChange]):
     queryset = StatusChange.objects.none()
     serializer_class = StatusChangeSerializer
     cursor_ordering = ("at", "id")
-    required_perms = {"GET": [VIEW_CLAIM, "verification.view_statuschange"]}
+    required_perms = {"GET": [permissions.VIEW_CLAIM, permissions.VIEW_STATUS_CHANGE]}
 
     def get_queryset(self) -> QuerySet[StatusChange]:
         return (

@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
-from claims.errors import StaleVersionError
 from claims.models import (
     CLAIM_MAX_TAGS,
     SOURCE_UNIQUE_CONSTRAINT,
@@ -35,7 +34,9 @@ from claims.models import (
 )
 from claims.search import claim_search_refresh, claim_search_refresh_for_source
 from claims.text import text_clean
+from core import permissions
 from core.actors import Actor, require_perm
+from core.errors import StaleVersionError
 from notifications.services import claim_created_record
 
 CLAIM_EDITABLE = frozenset(
@@ -130,7 +131,7 @@ def source_create(
     notes: str = "",
 ) -> Source:
     """Create a source (a person or organisation that makes statements)."""
-    require_perm(actor, "claims.add_source", "add sources")
+    require_perm(actor, permissions.ADD_SOURCE, "add sources")
     source = Source(name=name.strip(), kind=kind, role=role, country=country, url=url, notes=notes)
     source.full_clean()
     with _source_unique():
@@ -156,7 +157,7 @@ def _source_unique() -> Iterator[None]:
 @transaction.atomic
 def source_update(*, actor: Actor, source: Source, version: int, data: Mapping[str, Any]) -> Source:
     """Change a source's fields; ``version`` is the one the editor saw."""
-    require_perm(actor, "claims.change_source", "change sources")
+    require_perm(actor, permissions.CHANGE_SOURCE, "change sources")
     # FOR NO KEY UPDATE: a claim write that holds its claim takes a foreign-key lock on this
     # source at commit; under FOR UPDATE it would wait for us while our refresh waits for it.
     locked = Source.objects.select_for_update(no_key=True).get(pk=source.pk)
@@ -189,7 +190,7 @@ def claim_create(
     assignee: Any = None,
 ) -> Claim:
     """Create an unverified claim."""
-    user = require_perm(actor, "claims.add_claim", "add claims")
+    user = require_perm(actor, permissions.ADD_CLAIM, "add claims")
     _check_assignee(assignee)
     claim = Claim(
         text=text.strip(),
@@ -214,7 +215,7 @@ def claim_update(*, actor: Actor, claim: Claim, version: int, data: Mapping[str,
 
     ``data`` may hold ``tags`` as a list of tag names.
     """
-    require_perm(actor, "claims.change_claim", "change claims")
+    require_perm(actor, permissions.CHANGE_CLAIM, "change claims")
     locked = claim_lock(claim_id=claim.pk)
     check_version(current=locked.version, seen=version)
     fields = {name: value for name, value in data.items() if name != "tags"}
@@ -235,7 +236,7 @@ def claim_update(*, actor: Actor, claim: Claim, version: int, data: Mapping[str,
 @transaction.atomic
 def claim_assign(*, actor: Actor, claim: Claim, assignee: Any) -> Claim:
     """Assign a claim to a user (or to nobody with ``None``)."""
-    require_perm(actor, "claims.change_claim", "assign claims")
+    require_perm(actor, permissions.CHANGE_CLAIM, "assign claims")
     locked = claim_lock(claim_id=claim.pk)
     if locked.assignee_id != (assignee.pk if assignee else None):
         _check_assignee(assignee)
@@ -256,7 +257,7 @@ def appearance_add(
     quote: str = "",
 ) -> Appearance:
     """Record where a claim was published."""
-    require_perm(actor, "claims.add_appearance", "add appearances")
+    require_perm(actor, permissions.ADD_APPEARANCE, "add appearances")
     locked = claim_lock(claim_id=claim.pk)
     appearance = Appearance(
         claim=locked, url=url, outlet=outlet, published_at=published_at, quote=quote
@@ -271,7 +272,7 @@ def appearance_add(
 def appearance_update(
     *, actor: Actor, appearance: Appearance, data: Mapping[str, Any]
 ) -> Appearance:
-    require_perm(actor, "claims.change_appearance", "change appearances")
+    require_perm(actor, permissions.CHANGE_APPEARANCE, "change appearances")
     locked = claim_lock(claim_id=appearance.claim_id)
     # The row as stored, not the caller's instance (a form may have changed that already).
     appearance = Appearance.objects.get(pk=appearance.pk)
@@ -284,7 +285,7 @@ def appearance_update(
 @transaction.atomic
 def appearance_remove(*, actor: Actor, appearance: Appearance) -> None:
     """Remove a wrongly recorded appearance (the edit history keeps it)."""
-    require_perm(actor, "claims.delete_appearance", "remove appearances")
+    require_perm(actor, permissions.DELETE_APPEARANCE, "remove appearances")
     locked = claim_lock(claim_id=appearance.claim_id)
     appearance.delete()
     claim_touch(claim=locked)
@@ -302,7 +303,7 @@ def statement_add(
     url: str = "",
 ) -> Statement:
     """Record what a source said about a claim; ``counters`` makes a counter-statement."""
-    user = require_perm(actor, "claims.add_statement", "add statements")
+    user = require_perm(actor, permissions.ADD_STATEMENT, "add statements")
     locked = claim_lock(claim_id=claim.pk)
     statement = Statement(
         claim=locked,
@@ -322,7 +323,7 @@ def statement_add(
 
 @transaction.atomic
 def statement_update(*, actor: Actor, statement: Statement, data: Mapping[str, Any]) -> Statement:
-    require_perm(actor, "claims.change_statement", "change statements")
+    require_perm(actor, permissions.CHANGE_STATEMENT, "change statements")
     locked = claim_lock(claim_id=statement.claim_id)
     # The row as stored, not the caller's instance (a form may have changed that already).
     statement = Statement.objects.get(pk=statement.pk)
@@ -338,7 +339,7 @@ def statement_update(*, actor: Actor, statement: Statement, data: Mapping[str, A
 @transaction.atomic
 def statement_remove(*, actor: Actor, statement: Statement) -> None:
     """Remove a wrongly recorded statement (the edit history keeps it)."""
-    require_perm(actor, "claims.delete_statement", "remove statements")
+    require_perm(actor, permissions.DELETE_STATEMENT, "remove statements")
     locked = claim_lock(claim_id=statement.claim_id)
     statement.delete()
     claim_touch(claim=locked)

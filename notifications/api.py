@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from api.serializers import KnownFieldsOnly, TextRelatedField
 from claims.models import Claim, Source, Tag
+from core import permissions
 from core.permissions import VIEW_CLAIM
 from notifications import services
 from notifications.models import (
@@ -190,9 +191,9 @@ class SubscriptionViewSet(
 
 
 WEBHOOK_PERMS = {
-    "GET": ["notifications.view_webhookendpoint"],
-    "POST": ["notifications.add_webhookendpoint"],
-    "PATCH": ["notifications.change_webhookendpoint"],
+    "GET": [permissions.VIEW_WEBHOOK_ENDPOINT],
+    "POST": [permissions.ADD_WEBHOOK_ENDPOINT],
+    "PATCH": [permissions.CHANGE_WEBHOOK_ENDPOINT],
 }
 
 
@@ -274,8 +275,8 @@ class DeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Delivery]):
     lookup_value_regex = "[0-9]+"  # anything else is a 404, not a query for a non-number
     cursor_ordering = ("-created_at", "-id")
     required_perms = {
-        "GET": ["notifications.view_webhookendpoint"],
-        "POST": ["notifications.change_webhookendpoint"],
+        "GET": [permissions.VIEW_WEBHOOK_ENDPOINT],
+        "POST": [permissions.CHANGE_WEBHOOK_ENDPOINT],
     }
 
     def get_endpoint(self) -> WebhookEndpoint:

@@ -5,6 +5,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
+from core import permissions
 from verification.models import Evidence
 
 
@@ -25,7 +26,7 @@ def evidence_file_response(evidence: Evidence) -> FileResponse:
 
 @require_GET
 @login_required
-@permission_required("verification.view_evidence", raise_exception=True)
+@permission_required(permissions.VIEW_EVIDENCE, raise_exception=True)
 def evidence_download(request: HttpRequest, evidence_id: UUID) -> FileResponse:
     """Serve an evidence file as an attachment, only to users who may see evidence."""
     return evidence_file_response(get_object_or_404(Evidence, pk=evidence_id))

@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
+from core import permissions
 from notifications.selectors import claim_watched
 
 register = template.Library()
@@ -17,7 +18,7 @@ def watch_button(context: dict[str, Any], claim: Any) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if claim is None or not getattr(claim, "pk", None) or user is None:
         return {"show": False}
-    show = user.is_authenticated and user.has_perm("claims.view_claim")
+    show = user.is_authenticated and user.has_perm(permissions.VIEW_CLAIM)
     return {
         "show": show,
         "watching": show and claim_watched(user=user, claim=claim),
