@@ -27,8 +27,13 @@ def deliveries_enqueue(*, delivery_ids: Sequence[int]) -> int:
     failed: list[int] = []
     for position, delivery_id in enumerate(delivery_ids):
         try:
-            current_app.tasks[DELIVERY_SEND_TASK].apply_async(
-                args=(delivery_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE, retry=False
+            # By name: a web process never imports the tasks module, so its app does not
+            # know the task (looking it up failed there, and only the sweeper sent).
+            current_app.send_task(
+                DELIVERY_SEND_TASK,
+                args=(delivery_id,),
+                queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                retry=False,
             )
         except Exception:
             logger.warning("Could not queue delivery %s; the sweeper will.", delivery_id)

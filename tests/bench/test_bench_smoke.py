@@ -18,7 +18,7 @@ from bench.corpus import corpus_load
 from bench.run import BASE_DIR, django_env
 from claims.models import Claim, Statement
 from tests import factories
-from tests.notifications.conftest import test_database_url
+from tests.notifications.conftest import test_database_url as database_url
 from verification.models import StatusChange
 
 SCALE = 200
@@ -67,7 +67,7 @@ def test_the_benchmarks_production_settings_connect_to_its_database() -> None:
     """The bench serves the production settings on a database its harness loaded as the
     server's superuser; production refuses such a role unless told (every request was a 500)."""
     code = "from django.db import connection; connection.ensure_connection(); print('connected')"
-    env = django_env(test_database_url())
+    env = django_env(database_url())
     ran = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False,

@@ -10,10 +10,10 @@ from django.contrib.auth.models import Group, Permission, User
 from kombu.exceptions import OperationalError
 
 from claims.models import ClaimStatus as S
+from config.celery import app as celery_app
 from core import roles
 from notifications import services
 from notifications.models import Delivery, DeliveryStatus, EventType, WebhookEndpoint
-from notifications.tasks import delivery_send_task
 from tests import factories as f
 from tests.notifications.conftest import Receiver, Workers, wait_for
 
@@ -86,7 +86,7 @@ def test_access_lost_after_the_delivery_was_written_is_checked_when_it_is_sent(
         raise OperationalError("Error 111 connecting to the broker. Connection refused.")
 
     with monkeypatch.context() as patch:
-        patch.setattr(delivery_send_task, "apply_async", broker_down)
+        patch.setattr(celery_app, "send_task", broker_down)
         change = f.transition(claim=claim, to_status=S.IN_REVIEW)
     hook = Delivery.objects.get(endpoint=endpoint, event__type=CHANGED)
     email = Delivery.objects.get(user=watcher, event__type=CHANGED)

@@ -12,6 +12,7 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from claims.models import ClaimStatus as S
+from config.celery import app as celery_app
 from notifications import services
 from notifications.models import (
     Delivery,
@@ -21,7 +22,6 @@ from notifications.models import (
     EventType,
     SubscriptionTarget,
 )
-from notifications.tasks import delivery_send_task
 from tests import factories as f
 from tests.notifications.conftest import Receiver, Workers, wait_for
 
@@ -131,7 +131,7 @@ def test_broker_down_delays_but_does_not_lose(
         raise OperationalError("Error 111 connecting to the broker. Connection refused.")
 
     with monkeypatch.context() as patch:
-        patch.setattr(delivery_send_task, "apply_async", broker_down)
+        patch.setattr(celery_app, "send_task", broker_down)
         change = f.transition(claim=claim, to_status=S.IN_REVIEW)
 
     change.claim.refresh_from_db()
