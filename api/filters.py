@@ -11,6 +11,7 @@ from rest_framework import filters, serializers
 from rest_framework.request import Request
 
 from claims.models import Claim, ClaimStatus, Source, SourceKind, Statement, StatementStance
+from claims.search import claim_fulltext
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -63,8 +64,6 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(tags__name=value.strip().lower())
 
     def filter_q(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
-        from claims.search import claim_fulltext
-
         language = self.form.cleaned_data.get("lang") or None
         return claim_fulltext(queryset, q=value, language=language)
 

@@ -20,6 +20,7 @@ from api import serializers
 from api.etags import IF_MATCH_PATTERN
 from api.serializers import BLANK
 from core.problems import PROBLEM_CONTENT_TYPE
+from verification.uploads import ALLOWED_TYPES
 
 ETAG_HEADER = OpenApiParameter(
     "ETag",
@@ -208,6 +209,16 @@ def _with_problem_statuses(**statuses: tuple[int, ...]) -> Callable[[Any], Any]:
     return decorate
 
 
+def _conditional_get(summary: str, operation_id: str, serializer: Any) -> Any:
+    """A read answered with an ETag, or with 304 when If-None-Match names the current one."""
+    return extend_schema(
+        summary=summary,
+        operation_id=operation_id,
+        parameters=[IF_NONE_MATCH, ETAG_HEADER],
+        responses={200: serializer, 304: OpenApiResponse(description="Not modified.")},
+    )
+
+
 def source_viewset(view: Any) -> Any:
     view = _with_problem_statuses(put=(412, 428), patch=(412, 428))(view)
     return extend_schema_view(
@@ -215,15 +226,7 @@ def source_viewset(view: Any) -> Any:
         create=extend_schema(
             summary="Create a source", operation_id="sources_create", parameters=[ETAG_HEADER]
         ),
-        retrieve=extend_schema(
-            summary="Get a source",
-            operation_id="sources_retrieve",
-            parameters=[IF_NONE_MATCH, ETAG_HEADER],
-            responses={
-                200: serializers.SourceSerializer,
-                304: OpenApiResponse(description="Not modified."),
-            },
-        ),
+        retrieve=_conditional_get("Get a source", "sources_retrieve", serializers.SourceSerializer),
         update=extend_schema(
             summary="Replace a source",
             operation_id=REPLACE_SOURCE,
@@ -250,15 +253,7 @@ def claim_viewset(view: Any) -> Any:
             responses={201: serializers.ClaimSerializer},
             parameters=[ETAG_HEADER],
         ),
-        retrieve=extend_schema(
-            summary="Get a claim",
-            operation_id="claims_retrieve",
-            parameters=[IF_NONE_MATCH, ETAG_HEADER],
-            responses={
-                200: serializers.ClaimSerializer,
-                304: OpenApiResponse(description="Not modified."),
-            },
-        ),
+        retrieve=_conditional_get("Get a claim", "claims_retrieve", serializers.ClaimSerializer),
         partial_update=extend_schema(
             summary="Change a claim's fields (not its status)",
             operation_id=CHANGE_CLAIM,
@@ -338,8 +333,6 @@ def evidence_withdraw(view: Any) -> Any:
 
 
 def evidence_download(view: Any) -> Any:
-    from verification.uploads import ALLOWED_TYPES
-
     # Served with the type detected from its bytes at upload (one of those accepted).
     file = OpenApiResponse(OpenApiTypes.BINARY, description="The file, as an attachment.")
     media_types = ["application/octet-stream", *sorted(ALLOWED_TYPES)]

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -32,10 +33,12 @@ from claims.models import (
     StatementStance,
     TagLengthValidator,
 )
-from claims.text import multi_line, single_line, web_address
+from claims.text import WebAddressField as WebAddressModelField
+from claims.text import multi_line, single_line, web_address, web_address_normalise
 from verification import workflow
 from verification.models import (
     EVIDENCE_DESCRIPTION_MAX_LENGTH,
+    EVIDENCE_FILE_OR_URL,
     REASON_MAX_LENGTH,
     Channel,
     Evidence,
@@ -71,9 +74,14 @@ class ProblemSerializer(serializers.Serializer[Any]):
     )
 
 
-def _in_the_admins_words(field: serializers.CharField) -> None:
-    """A text too long or left blank is refused with Django's words, the admin's: DRF's own
-    ("Ensure this field has no more than 10000 characters.") said the same rule differently."""
+def _in_the_admins_words(field: serializers.Field[Any, Any, Any, Any]) -> None:
+    """A text too long or left blank, or a value not among the choices, is refused with
+    Django's words, the admin's: DRF's own ("Ensure this field has no more than 10000
+    characters.", '"x" is not a valid choice.') said the same rule differently."""
+    if isinstance(field, serializers.ChoiceField):
+        words = forms.ChoiceField.default_error_messages["invalid_choice"]
+        field.error_messages["invalid_choice"] = str(words) % {"value": "{input}"}
+        return
     field.error_messages["blank"] = forms.Field.default_error_messages["required"]
     field.validators = [
         MaxLengthValidator(validator.limit_value)
@@ -81,6 +89,31 @@ def _in_the_admins_words(field: serializers.CharField) -> None:
         else validator
         for validator in field.validators
     ]
+
+
+class ProseField(serializers.CharField):
+    """Prose as the models hold it (claims.text.MultiLineTextField): line breaks allowed, no
+    hidden characters; give the model's cap as ``max_length``."""
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(max_length=max_length, validators=[multi_line], **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class WebAddressField(serializers.CharField):
+    """An http(s) address checked as typed, as the admin's form checks it, once and in the
+    same words, then encoded as the model stores it (claims.text). Not DRF's URLField: its own
+    check said "Enter a valid URL." beside the model's message."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", URL_MAX_LENGTH)
+        super().__init__(**kwargs)
+        if web_address not in self.validators:
+            self.validators.append(web_address)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        value = super().run_validation(data)
+        return web_address_normalise(value) if isinstance(value, str) else value
 
 
 class KnownFieldsOnly(serializers.Serializer[Any]):
@@ -95,6 +128,11 @@ class KnownFieldsOnly(serializers.Serializer[Any]):
     read_only_field_message = "This field is read-only."
     read_only_names: frozenset[str] = frozenset()
     field_messages: Mapping[str, str] = {}
+    # With a ModelSerializer: a model's web address is read by the field above.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        WebAddressModelField: WebAddressField,
+    }
 
     def refused_keys(self, data: Any) -> dict[str, list[str]]:
         if not isinstance(data, Mapping):
@@ -133,9 +171,11 @@ class KnownFieldsOnly(serializers.Serializer[Any]):
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         for field in fields.values():
-            for text in (field, getattr(field, "child", None)):
-                if isinstance(text, serializers.CharField) and not text.read_only:
-                    _in_the_admins_words(text)
+            for part in (field, getattr(field, "child", None)):
+                if isinstance(part, (serializers.CharField, serializers.ChoiceField)) and not (
+                    part.read_only
+                ):
+                    _in_the_admins_words(part)
         return fields
 
     def to_internal_value(self, data: Any) -> Any:
@@ -242,15 +282,8 @@ class SourceSerializer(KnownFieldsOnly, serializers.ModelSerializer[Source]):
 class ClaimInputSerializer(KnownFieldsOnly):
     # The claim's model rules (claims/models.py, claims/text.py), checked here too so that
     # every invalid field is named in one answer.
-    text = serializers.CharField(
-        max_length=CLAIM_TEXT_MAX_LENGTH, trim_whitespace=True, validators=[multi_line]
-    )
-    summary = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=CLAIM_SUMMARY_MAX_LENGTH,
-        validators=[multi_line],
-    )
+    text = ProseField(max_length=CLAIM_TEXT_MAX_LENGTH)
+    summary = ProseField(max_length=CLAIM_SUMMARY_MAX_LENGTH, required=False, allow_blank=True)
     claimant = OptionalSourceField(
         queryset=Source.objects.all(), required=False, allow_null=True,
         help_text="The id of the source who made the claim; empty or null: not known.",
@@ -408,11 +441,7 @@ ClaimInputSerializer.read_only_names = frozenset(ClaimSerializer().fields) - fro
 
 class TransitionInputSerializer(KnownFieldsOnly):
     status = serializers.ChoiceField(choices=ClaimStatus.choices, help_text="The target status.")
-    reason = serializers.CharField(
-        max_length=REASON_MAX_LENGTH,
-        validators=[multi_line],
-        help_text="Why; kept in the history.",
-    )
+    reason = ProseField(max_length=REASON_MAX_LENGTH, help_text="Why; kept in the history.")
     evidence = serializers.ListField(
         child=serializers.UUIDField(), required=False, default=list, max_length=100,
         help_text="Ids of this claim's evidence to cite (needed for verified, false, misleading).",
@@ -447,14 +476,12 @@ class StatementInputSerializer(KnownFieldsOnly):
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Source.objects.all(), help_text="The id of the source quoted."
     )
-    quote = serializers.CharField(max_length=STATEMENT_QUOTE_MAX_LENGTH, validators=[multi_line])
+    quote = ProseField(max_length=STATEMENT_QUOTE_MAX_LENGTH)
     stance = serializers.ChoiceField(
         choices=StatementStance.choices, help_text="counters makes it a counter-statement."
     )
     said_at = OptionalDateTimeField()
-    url = serializers.URLField(
-        required=False, allow_blank=True, max_length=URL_MAX_LENGTH, validators=[web_address]
-    )
+    url = WebAddressField(required=False, allow_blank=True)
 
 
 StatementInputSerializer.read_only_names = frozenset(StatementSerializer().fields) - frozenset(
@@ -505,14 +532,11 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
 class EvidenceInputSerializer(KnownFieldsOnly):
     kind = serializers.ChoiceField(choices=EvidenceKind.choices)
     stance = serializers.ChoiceField(choices=EvidenceStance.choices)
-    description = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=EVIDENCE_DESCRIPTION_MAX_LENGTH,
-        validators=[multi_line],
+    description = ProseField(
+        max_length=EVIDENCE_DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
     )
-    url = serializers.URLField(
-        required=False, allow_blank=True, max_length=URL_MAX_LENGTH, validators=[web_address],
+    url = WebAddressField(
+        required=False, allow_blank=True,
         help_text="The evidence's address; or upload a file (multipart) instead.",
     )  # fmt: skip
     file = serializers.FileField(
@@ -522,7 +546,7 @@ class EvidenceInputSerializer(KnownFieldsOnly):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if bool(data.get("file")) == bool(data.get("url")):
-            raise serializers.ValidationError("Give either a file or a url, not both or neither.")
+            raise serializers.ValidationError(EVIDENCE_FILE_OR_URL)
         return data
 
 
@@ -532,11 +556,7 @@ EvidenceInputSerializer.read_only_names = frozenset(EvidenceSerializer().fields)
 
 
 class WithdrawInputSerializer(KnownFieldsOnly):
-    reason = serializers.CharField(
-        max_length=REASON_MAX_LENGTH,
-        validators=[multi_line],
-        help_text="Why the evidence is withdrawn.",
-    )
+    reason = ProseField(max_length=REASON_MAX_LENGTH, help_text="Why the evidence is withdrawn.")
 
 
 class StatusChangeSerializer(serializers.ModelSerializer[StatusChange]):

@@ -218,7 +218,7 @@ class ClaimTransitionApi(ClaimPartApi):
         verification_services.claim_transition(
             actor=request.user,
             claim=self.claim,
-            to_status=data["status"],
+            status=data["status"],
             reason=data["reason"],
             evidence=data["evidence"],
             channel=Channel.API,

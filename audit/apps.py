@@ -1,4 +1,8 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
+
+from audit import database
 
 
 class AuditConfig(AppConfig):
@@ -8,10 +12,5 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit protection"
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
-        from django.db.models.signals import post_migrate
-
-        from audit import database
-
         post_migrate.connect(database.runtime_privileges_sync, sender=self)
         connection_created.connect(database.runtime_role_check)

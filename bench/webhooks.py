@@ -153,7 +153,7 @@ def transition_committed(claim: Any, actor: Any, to_status: str) -> tuple[str, f
         # Registered first, so it runs first: before the deliveries are queued.
         transaction.on_commit(lambda: committed.append(time.time()))
         change = claim_transition(
-            actor=actor, claim=claim, to_status=to_status, reason="Benchmark.",
+            actor=actor, claim=claim, status=to_status, reason="Benchmark.",
             channel=Channel.COMMAND,
         )  # fmt: skip
     event_id = Event.objects.filter(

@@ -14,7 +14,6 @@ import pghistory.admin
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -26,15 +25,14 @@ from claims.models import Appearance, Claim, Source, Statement, Tag
 from claims.selectors import claim_edit_history, claim_list, claim_needing_review, claim_search
 from core.admin import (
     KeySafeAdminMixin,
+    RowServices,
     ServiceInlineFormSet,
     ServiceWriteAdmin,
     VersionedModelForm,
     acting_user,
     service_refused,
-    stale_refused,
 )
-from core.errors import StaleVersionError
-from core.forms import SERVICE_ERRORS, HttpsURLField
+from core.forms import SERVICE_ERRORS
 from verification.admin import (
     ClaimStatusAdminMixin,
     EvidenceAddInline,
@@ -60,43 +58,22 @@ class HistoryEventsAdmin(pghistory.admin.EventsAdmin):
 
 class AppearanceFormSet(ServiceInlineFormSet):
     editable = services.APPEARANCE_EDITABLE
-
-    def service_add(self, *, actor: User, parent: Any, data: dict[str, Any]) -> Appearance:
-        return services.appearance_add(
-            actor=actor,
-            claim=parent,
-            url=data["url"],
-            outlet=data.get("outlet") or "",
-            published_at=data.get("published_at"),
-            quote=data.get("quote") or "",
-        )
-
-    def service_update(self, *, actor: User, obj: Any, data: dict[str, Any]) -> Appearance:
-        return services.appearance_update(actor=actor, appearance=obj, data=data)
-
-    def service_remove(self, *, actor: User, obj: Any) -> None:
-        services.appearance_remove(actor=actor, appearance=obj)
+    services = RowServices(
+        row="appearance",
+        add=services.appearance_add,
+        update=services.appearance_update,
+        remove=services.appearance_remove,
+    )
 
 
 class StatementFormSet(ServiceInlineFormSet):
     editable = services.STATEMENT_EDITABLE
-
-    def service_add(self, *, actor: User, parent: Any, data: dict[str, Any]) -> Statement:
-        return services.statement_add(
-            actor=actor,
-            claim=parent,
-            source=data["source"],
-            quote=data["quote"],
-            stance=data["stance"],
-            said_at=data.get("said_at"),
-            url=data.get("url") or "",
-        )
-
-    def service_update(self, *, actor: User, obj: Any, data: dict[str, Any]) -> Statement:
-        return services.statement_update(actor=actor, statement=obj, data=data)
-
-    def service_remove(self, *, actor: User, obj: Any) -> None:
-        services.statement_remove(actor=actor, statement=obj)
+    services = RowServices(
+        row="statement",
+        add=services.statement_add,
+        update=services.statement_update,
+        remove=services.statement_remove,
+    )
 
 
 # --- Inlines of the claim page -------------------------------------------------------------
@@ -106,7 +83,6 @@ class AppearanceForm(_ModelForm):
     class Meta:
         model = Appearance
         fields = ["url", "outlet", "published_at", "quote"]
-        field_classes = {"url": HttpsURLField}
         widgets = {"quote": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
 
@@ -122,7 +98,6 @@ class StatementForm(_ModelForm):
     class Meta:
         model = Statement
         fields = ["source", "quote", "stance", "said_at", "url"]
-        field_classes = {"url": HttpsURLField}
         widgets = {"quote": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
 
@@ -359,8 +334,6 @@ class ClaimAdmin(ClaimStatusAdminMixin, ServiceWriteAdmin):
                 )
             else:
                 saved = services.claim_create(actor=actor, **data)
-        except StaleVersionError as error:
-            raise stale_refused() from error
         except SERVICE_ERRORS as error:
             raise service_refused(error, field_map=field_map) from error
         # The admin goes on with ``obj`` (inlines, change message, redirect): make it the row.
@@ -384,7 +357,6 @@ class SourceAdminForm(VersionedModelForm):
     class Meta:
         model = Source
         fields = ["name", "kind", "role", "country", "url", "notes"]
-        field_classes = {"url": HttpsURLField}
 
 
 SOURCE_FORM_FIELDS = ("name", "kind", "role", "country", "url", "notes")
@@ -423,8 +395,6 @@ class SourceAdmin(ServiceWriteAdmin):
                 )
             else:
                 saved = services.source_create(actor=actor, **data)
-        except StaleVersionError as error:
-            raise stale_refused() from error
         except SERVICE_ERRORS as error:
             raise service_refused(error) from error
         vars(obj).update(vars(saved))

@@ -548,7 +548,7 @@ def _claim_build(
         verification_services.claim_transition(
             actor=reviewer,
             claim=claim,
-            to_status=step.to_status,
+            status=step.to_status,
             reason=step.reason,
             channel=channel,
             evidence=[evidence[key] for key in step.evidence],

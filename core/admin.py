@@ -8,7 +8,8 @@ inline rows through services; ``badge`` draws the coloured labels.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
@@ -22,7 +23,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from core.forms import STALE_FORM_MESSAGE, service_error_messages
+from core.errors import STALE_MESSAGE
+from core.forms import service_error_messages
 
 if TYPE_CHECKING:
     from django.forms.models import BaseInlineFormSet as _BaseInlineFormSet
@@ -146,11 +148,6 @@ def service_refused(
     return ServiceRefused(errors)
 
 
-def stale_refused() -> ServiceRefused:
-    """A save refused because the object changed since the form was opened."""
-    return ServiceRefused({NON_FIELD_ERRORS: [STALE_FORM_MESSAGE]})
-
-
 # Errors of a refused save, kept for the second rendering of the same request.
 _refused_saves: weakref.WeakKeyDictionary[HttpRequest, dict[str, list[str]]] = (
     weakref.WeakKeyDictionary()
@@ -188,7 +185,7 @@ class VersionedModelForm(ServiceModelForm):
         cleaned = super().clean()
         seen = cleaned.get("seen_version")
         if not self.instance._state.adding and seen is not None and seen != self.instance.version:
-            self.add_error(None, STALE_FORM_MESSAGE)
+            self.add_error(None, STALE_MESSAGE)
         return cleaned
 
 
@@ -226,20 +223,37 @@ class ServiceWriteAdmin(KeySafeAdminMixin, _ModelAdmin):
 # --- Inline formsets saved through the services --------------------------------------------
 
 
+def _not_here(**kwargs: Any) -> Any:
+    raise PermissionDenied("Rows of this kind cannot be changed this way.")
+
+
+@dataclass(frozen=True)
+class RowServices:
+    """The services that add, change and remove one kind of row, and the keyword that names
+    the row they change (``appearance=``). A service adding a row takes the form's editable
+    fields by name, and the parent by the name of the row's foreign key (``claim=``)."""
+
+    row: str
+    add: Callable[..., Any] = _not_here
+    update: Callable[..., Any] = _not_here
+    remove: Callable[..., Any] = _not_here
+
+
 class ServiceInlineFormSet(_InlineFormSet):
     """An inline formset whose rows are added, changed and removed by services."""
 
-    # The form fields a service may change.
+    # The form fields a service may change, and the services.
     editable: ClassVar[frozenset[str]] = frozenset()
+    services: ClassVar[RowServices]
 
     def service_add(self, *, actor: User, parent: Any, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
+        return self.services.add(actor=actor, **{self.fk.name: parent}, **data)
 
     def service_update(self, *, actor: User, obj: Any, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
+        return self.services.update(actor=actor, **{self.services.row: obj}, data=data)
 
     def service_remove(self, *, actor: User, obj: Any) -> None:
-        raise NotImplementedError
+        self.services.remove(actor=actor, **{self.services.row: obj})
 
     def clean(self) -> None:
         super().clean()

@@ -17,15 +17,19 @@ class DomainError(Exception):
         self.message = message
 
 
+# A save refused because the object changed since it was read: the admin's forms and the
+# API's 412 say it in these words.
+STALE_MESSAGE = (
+    "This was changed by someone else since you opened it; reload it to see the changes, "
+    "then make yours again. Nothing was saved."
+)
+
+
 class StaleVersionError(DomainError):
     """The object changed since the editor loaded it; saving would overwrite that change."""
 
     def __init__(self, *, current_version: int, seen_version: int) -> None:
-        super().__init__(
-            f"This was changed by someone else since you opened it (you saw version "
-            f"{seen_version}, it is now version {current_version}). Reload it, review the "
-            f"changes and try again."
-        )
+        super().__init__(STALE_MESSAGE)
         self.current_version = current_version
         self.seen_version = seen_version
 

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 
 # The one domain module core reads: the errors the services raise (pure Python, no models).
 from core.errors import DomainError
-
-STALE_FORM_MESSAGE = (
-    "This was changed by someone else since you opened it; reload the page to see the "
-    "changes, then make yours again. Nothing was saved."
-)
 
 # The exceptions a service raises for something the user can fix (or may not do).
 SERVICE_ERRORS = (ValidationError, PermissionDenied, DomainError)
@@ -55,11 +49,3 @@ def form_add_service_error(
             else:
                 prefix = "" if target == NON_FIELD_ERRORS else f"{target}: "
                 form.add_error(None, prefix + message)
-
-
-class HttpsURLField(forms.URLField):
-    """A URL field that completes "example.org" to https (Django 6's default, chosen now)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("assume_scheme", "https")
-        super().__init__(**kwargs)

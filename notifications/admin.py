@@ -23,10 +23,11 @@ from core.admin import (
     acting_user,
     service_refused,
 )
-from core.forms import SERVICE_ERRORS, HttpsURLField, service_error_text
+from core.forms import SERVICE_ERRORS, service_error_text
 from core.permissions import VIEW_CLAIM
 from notifications import services
 from notifications.models import (
+    EVENT_TYPES_REQUIRED,
     SUBSCRIBABLE_EVENT_TYPES,
     Delivery,
     DeliveryAttempt,
@@ -125,12 +126,12 @@ class WebhookEndpointForm(ServiceModelForm):
     event_types = forms.MultipleChoiceField(
         choices=[(value, value) for value in SUBSCRIBABLE_EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": EVENT_TYPES_REQUIRED},
     )
 
     class Meta:
         model = WebhookEndpoint
         fields = WEBHOOK_FORM_FIELDS
-        field_classes = {"url": HttpsURLField}
 
 
 @admin.register(WebhookEndpoint)

@@ -21,6 +21,7 @@ from core import permissions
 from core.permissions import VIEW_CLAIM
 from notifications import services
 from notifications.models import (
+    EVENT_TYPES_REQUIRED,
     SUBSCRIBABLE_EVENT_TYPES,
     Delivery,
     DeliveryAttempt,
@@ -69,6 +70,7 @@ class WebhookEndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer[Web
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=[(t, t) for t in SUBSCRIBABLE_EVENT_TYPES]),
         allow_empty=False,
+        error_messages={"empty": EVENT_TYPES_REQUIRED},
     )
     owner = serializers.CharField(source="owner.username", read_only=True)
     paused_reason = serializers.CharField(

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from claims.models import URL_MAX_LENGTH, Claim, Source, Tag
-from claims.text import SingleLineTextField
+from claims.text import SingleLineTextField, WebAddressField
 
 
 class EventType(models.TextChoices):
@@ -26,6 +26,8 @@ SUBSCRIBABLE_EVENT_TYPES = [
     EventType.CLAIM_CREATED,
     EventType.EVIDENCE_ADDED,
 ]
+# An endpoint subscribes to something: said alike by the admin, the API and the service.
+EVENT_TYPES_REQUIRED = "Choose one or more of: " + ", ".join(SUBSCRIBABLE_EVENT_TYPES) + "."
 
 
 class SubscriptionTarget(models.TextChoices):
@@ -100,7 +102,7 @@ class WebhookEndpoint(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="webhook_endpoints"
     )
-    url = models.URLField(max_length=URL_MAX_LENGTH)
+    url = WebAddressField(max_length=URL_MAX_LENGTH)
     description = SingleLineTextField(max_length=200, blank=True)
     event_types = ArrayField(
         models.CharField(max_length=40, choices=EventType.choices),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import secrets as random
 
 from cryptography.fernet import Fernet
@@ -35,8 +36,6 @@ def secret_decrypt(token: str) -> str:
 
 def signature(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """The Standard Webhooks signature ``v1,<base64 HMAC-SHA256>`` of one message."""
-    import hmac
-
     key = base64.b64decode(secret.removeprefix(PREFIX))
     signed = f"{msg_id}.{timestamp}.".encode() + body
     digest = hmac.new(key, signed, hashlib.sha256).digest()

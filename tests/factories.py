@@ -82,10 +82,10 @@ def png_upload(name: str = "satellite.png") -> SimpleUploadedFile:
 
 
 def transition(
-    *, claim: Claim, to_status: str, actor: User | None = None, **kwargs: Any
+    *, claim: Claim, status: str, actor: User | None = None, **kwargs: Any
 ) -> StatusChange:
-    kwargs.setdefault("reason", f"Moving to {to_status}.")
+    kwargs.setdefault("reason", f"Moving to {status}.")
     kwargs.setdefault("channel", Channel.ADMIN)
     return verification_services.claim_transition(
-        actor=actor or reviewer(), claim=claim, to_status=to_status, **kwargs
+        actor=actor or reviewer(), claim=claim, status=status, **kwargs
     )

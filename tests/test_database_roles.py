@@ -11,7 +11,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -34,9 +33,8 @@ from psycopg import errors, sql
 from audit import database
 from claims.models import Claim
 from config import database_roles, embedded
+from tests.processes import python
 from verification.models import StatusChange
-
-BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Bits of pg_trigger.tgtype (PostgreSQL's catalog/pg_trigger.h).
 TRIGGER_OPERATIONS = {"INSERT": 1 << 2, "DELETE": 1 << 3, "UPDATE": 1 << 4}
@@ -224,8 +222,8 @@ with pghistory.context(channel="command", command="runtime-role-test"):
     kept = factories.evidence(claim=claim, actor=editor)
     dropped = factories.evidence(claim=claim, actor=editor)
     services.evidence_withdraw(actor=editor, evidence=dropped, reason="Wrong video.")
-    factories.transition(claim=claim, to_status="in_review", actor=reviewer)
-    factories.transition(claim=claim, to_status="false", actor=reviewer, evidence=[kept])
+    factories.transition(claim=claim, status="in_review", actor=reviewer)
+    factories.transition(claim=claim, status="false", actor=reviewer, evidence=[kept])
 session = SessionStore()
 session["seen"] = True
 session.save()
@@ -243,15 +241,7 @@ def manage(*args: str, database_url: str, **env: str) -> subprocess.CompletedPro
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return python("manage.py", *args, env=environment)
 
 
 @pytest.mark.django_db(transaction=True)

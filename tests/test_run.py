@@ -115,7 +115,7 @@ def test_a_killed_worker_is_restarted_alone_and_webhooks_still_arrive(
         wait_for(lambda: len(stack.pids("Celery worker")) == 2, f"a new worker:\n{stack.output()}")
         assert "Celery worker exited with -9; restarting" in stack.output()
         endpoint_for(receiver)
-        f.transition(claim=f.claim(), to_status=S.IN_REVIEW)
+        f.transition(claim=f.claim(), status=S.IN_REVIEW)
         [got] = wait_for(lambda: receiver.of_type(CHANGED), f"the webhook:\n{stack.output()}")
         assert got.verified
         assert len(stack.beats()) == 1

@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from tests.processes import BASE_DIR, python
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -20,15 +18,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         if key not in {"SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environment.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return python("manage.py", *args, env=environment)
 
 
 # Like the output of get_random_secret_key(): 50 characters, many distinct.
@@ -99,15 +89,7 @@ def test_servers_and_workers_default_to_production_settings(module):
         f"import importlib; importlib.import_module({module!r}); "
         "from django.conf import settings; print(settings.SETTINGS_MODULE, settings.DEBUG)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python("-c", script, env=environment)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["config.settings.production", "False"]
 

@@ -24,14 +24,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from claims.models import Claim, ClaimStatus, StatementStance
-from core.admin import ReadOnlyAdmin, ServiceInlineFormSet, acting_user, badge
+from core.admin import ReadOnlyAdmin, RowServices, ServiceInlineFormSet, acting_user, badge
 from core.errors import StaleVersionError
-from core.forms import (
-    SERVICE_ERRORS,
-    STALE_FORM_MESSAGE,
-    form_add_service_error,
-    service_error_text,
-)
+from core.forms import SERVICE_ERRORS, form_add_service_error, service_error_text
 from core.permissions import CHANGE_CLAIM_STATUS
 from verification import services
 from verification.forms import (
@@ -161,18 +156,16 @@ class ClaimStatusAdminMixin(_ModelAdmin):
                     services.claim_transition(
                         actor=acting_user(request),
                         claim=claim,
-                        to_status=form.cleaned_data["to_status"],
+                        status=form.cleaned_data["status"],
                         reason=form.cleaned_data["reason"],
                         evidence=list(form.cleaned_data["evidence"]),
                         version=form.cleaned_data["version"],
                         channel=Channel.ADMIN,
                     )
-                except StaleVersionError:
-                    form.add_error(None, STALE_FORM_MESSAGE)
                 except SERVICE_ERRORS as error:
-                    form_add_service_error(form, error, {"status": "to_status"})
+                    form_add_service_error(form, error)
                 else:
-                    to_status = ClaimStatus(form.cleaned_data["to_status"]).label
+                    to_status = ClaimStatus(form.cleaned_data["status"]).label
                     self.message_user(
                         request,
                         f"Status changed from {from_status} to {to_status}.",
@@ -212,7 +205,7 @@ class ClaimStatusAdminMixin(_ModelAdmin):
         )
         if form.is_valid():
             actor = acting_user(request)
-            target = form.cleaned_data["to_status"]
+            target = form.cleaned_data["status"]
             versions: dict[str, int] = form.cleaned_data["versions"]
             stale: list[Claim] = []
             refused: list[str] = []
@@ -230,7 +223,7 @@ class ClaimStatusAdminMixin(_ModelAdmin):
                             services.claim_transition(
                                 actor=actor,
                                 claim=claim,
-                                to_status=target,
+                                status=target,
                                 reason=form.cleaned_data["reason"],
                                 version=version,
                                 channel=Channel.ADMIN,
@@ -282,21 +275,12 @@ class ClaimStatusAdminMixin(_ModelAdmin):
 
 class EvidenceAddFormSet(ServiceInlineFormSet):
     editable = frozenset({"kind", "stance", "description", "file", "url"})
-
-    def service_add(self, *, actor: User, parent: Any, data: dict[str, Any]) -> Evidence:
-        return services.evidence_add(
-            actor=actor,
-            claim=parent,
-            kind=data["kind"],
-            stance=data["stance"],
-            description=data.get("description") or "",
-            file=data.get("file") or None,
-            url=data.get("url") or "",
-        )
+    services = RowServices(row="evidence", add=services.evidence_add)
 
 
 class EvidenceWithdrawFormSet(ServiceInlineFormSet):
     editable = frozenset({"withdraw_reason"})
+    services = RowServices(row="evidence")
 
     def service_update(self, *, actor: User, obj: Any, data: dict[str, Any]) -> Evidence:
         return services.evidence_withdraw(actor=actor, evidence=obj, reason=data["withdraw_reason"])

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from claims.models import Claim, ClaimStatus
-from core.forms import STALE_FORM_MESSAGE, HttpsURLField
+from core.errors import STALE_MESSAGE
 from verification import workflow
 from verification.models import Evidence
 from verification.selectors import claim_citable_evidence
@@ -40,7 +40,7 @@ class CitedEvidenceField(forms.ModelMultipleChoiceField):
 class ClaimStatusChangeForm(forms.Form):
     """Move one claim to a status its current status allows, citing its evidence."""
 
-    to_status = forms.ChoiceField(label="New status")
+    status = forms.ChoiceField(label="New status")
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
         help_text="Every status change needs a reason; it is kept in the claim's history.",
@@ -59,7 +59,7 @@ class ClaimStatusChangeForm(forms.Form):
         self.claim = claim
         # Only the targets the workflow allows from the current status are offered; a forged
         # other value is an "invalid choice" form error.
-        cast(forms.ChoiceField, self.fields["to_status"]).choices = [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             ("", "---------"),
             *((status.value, status.label) for status in workflow.allowed_targets(claim.status)),
         ]
@@ -72,14 +72,14 @@ class ClaimStatusChangeForm(forms.Form):
         cleaned = super().clean() or {}
         # Said first: a claim changed since also changes which targets are valid.
         if self.data.get("version") and str(self.claim.version) != self.data.get("version"):
-            raise ValidationError(STALE_FORM_MESSAGE)
+            raise ValidationError(STALE_MESSAGE)
         return cleaned
 
 
 def stale_claims_message(claims: Iterable[Claim]) -> str:
     """The stale-form message, naming the claims changed since the form was opened."""
     names = ", ".join(f"“{claim}”" for claim in claims)
-    return f"{STALE_FORM_MESSAGE} Changed since: {names}."
+    return f"{STALE_MESSAGE} Changed since: {names}."
 
 
 class BulkStatusChangeForm(forms.Form):
@@ -89,7 +89,7 @@ class BulkStatusChangeForm(forms.Form):
     id); the action changes none of them if any changed since, or was not in the form.
     """
 
-    to_status = forms.ChoiceField(
+    status = forms.ChoiceField(
         label="New status", choices=[("", "---------"), *ClaimStatus.choices]
     )
     reason = forms.CharField(
@@ -119,12 +119,12 @@ class BulkStatusChangeForm(forms.Form):
 
 
 class EvidenceAddForm(_EvidenceModelForm):
-    """New evidence on the claim page: an uploaded file or a URL, checked before saving."""
+    """New evidence on the claim page: an uploaded file or a URL, checked before saving (the
+    model's file-or-URL constraint says what is wrong, in the words the API uses)."""
 
     class Meta:
         model = Evidence
         fields = ["kind", "stance", "description", "file", "url"]
-        field_classes = {"url": HttpsURLField}
         widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
     def clean_file(self) -> UploadedFile | None:
@@ -133,18 +133,6 @@ class EvidenceAddForm(_EvidenceModelForm):
             # The same check the service makes, so a bad file is a form error on its field.
             inspect_upload(file)
         return file
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if "file" in self.errors:
-            return cleaned
-        has_file = bool(cleaned.get("file"))
-        has_url = bool(cleaned.get("url"))
-        if has_file == has_url:
-            message = "Give either a file or a URL for the evidence, not both or neither."
-            # On a field, so that the model's file-xor-url constraint is not checked again.
-            self.add_error("url", message)
-        return cleaned
 
 
 class EvidenceWithdrawForm(_EvidenceModelForm):

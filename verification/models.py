@@ -39,6 +39,7 @@ class Channel(models.TextChoices):
 # What reviewers' text may hold, wherever it is written (admin, API, services).
 EVIDENCE_DESCRIPTION_MAX_LENGTH = 20_000
 REASON_MAX_LENGTH = 10_000
+EVIDENCE_FILE_OR_URL = "Give either a file or a URL for the evidence, not both or neither."
 
 # Where evidence files are stored, in the default storage (MEDIA_ROOT).
 EVIDENCE_DIRECTORY = "evidence"
@@ -86,6 +87,7 @@ class Evidence(models.Model):
             models.CheckConstraint(
                 condition=(Q(file="") & ~Q(url="")) | (~Q(file="") & Q(url="")),
                 name="evidence_file_xor_url",
+                violation_error_message=EVIDENCE_FILE_OR_URL,
             ),
             models.CheckConstraint(
                 condition=Q(file="") | (Q(sha256__regex=r"^[0-9a-f]{64}$") & Q(size__isnull=False)),

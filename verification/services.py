@@ -22,6 +22,7 @@ from notifications.services import evidence_added_record, status_change_record
 from verification import workflow
 from verification.models import (
     EVIDENCE_DIRECTORY,
+    EVIDENCE_FILE_OR_URL,
     REASON_MAX_LENGTH,
     Channel,
     Evidence,
@@ -29,7 +30,6 @@ from verification.models import (
     StatusChangeEvidence,
 )
 from verification.selectors import evidence_citable
-from verification.signals import status_change_committed
 from verification.uploads import inspect_upload
 
 
@@ -47,7 +47,7 @@ def evidence_add(
     """Attach evidence to a claim: an uploaded file (checked and hashed) or a URL."""
     user = require_perm(actor, permissions.ADD_EVIDENCE, "add evidence")
     if bool(file) == bool(url):
-        raise ValidationError("Give either a file or a URL for the evidence, not both or neither.")
+        raise ValidationError(EVIDENCE_FILE_OR_URL)
     locked = claim_lock(claim_id=claim.pk)
     evidence = Evidence(
         claim=locked, kind=kind, stance=stance, description=description, url=url, added_by=user
@@ -119,7 +119,7 @@ def claim_transition(
     *,
     actor: Actor,
     claim: Claim,
-    to_status: str,
+    status: str,
     reason: str,
     channel: Channel,
     evidence: Iterable[Evidence | Any] = (),
@@ -130,20 +130,20 @@ def claim_transition(
     Follows the workflow table; needs a reason, and cited evidence for the verdicts
     verified, false and misleading. ``version``, when given, is the one the reviewer saw:
     a claim changed since is refused. Writes the StatusChange and its notifications
-    (outbox); after commit, sends ``status_change_committed``.
+    (outbox), in the same transaction.
     """
     user = require_perm(actor, permissions.CHANGE_CLAIM_STATUS, "change the status of claims")
     locked = claim_lock(claim_id=claim.pk)
     if version is not None:
         check_version(current=locked.version, seen=version)
-    if to_status not in ClaimStatus.values:
+    if status not in ClaimStatus.values:
         raise ValidationError(
-            {"status": f"{to_status!r} is not a status. Use one of: {', '.join(ClaimStatus)}."}
+            {"status": f"{status!r} is not a status. Use one of: {', '.join(ClaimStatus)}."}
         )
     allowed = workflow.allowed_targets(locked.status)
-    if to_status not in allowed:
+    if status not in allowed:
         raise TransitionNotAllowedError(
-            from_status=locked.status, to_status=to_status, allowed=allowed
+            from_status=locked.status, to_status=status, allowed=allowed
         )
     reason = text_clean(reason, field="reason", max_length=REASON_MAX_LENGTH)
     if not reason:
@@ -155,20 +155,20 @@ def claim_transition(
         raise ValidationError(
             {"evidence": "Cite only evidence attached to this claim and not withdrawn."}
         )
-    if to_status in workflow.REQUIRES_EVIDENCE and not cited:
+    if status in workflow.REQUIRES_EVIDENCE and not cited:
         raise ValidationError(
-            {"evidence": f"Cite at least one piece of evidence for the verdict {to_status!r}."}
+            {"evidence": f"Cite at least one piece of evidence for the verdict {status!r}."}
         )
 
     from_status = locked.status
-    locked.status = to_status
+    locked.status = status
     locked.version += 1
     with pghistory.context(channel=str(channel)):
         locked.save(update_fields=["status", "version", "updated_at"])
         change = StatusChange.objects.create(
             claim=locked,
             from_status=from_status,
-            to_status=to_status,
+            to_status=status,
             actor=user,
             reason=reason,
             channel=channel,
@@ -179,7 +179,4 @@ def claim_transition(
         )
     # The outbox: the event and its deliveries commit or roll back with the change.
     status_change_record(change=change, cited=cited)
-    transaction.on_commit(
-        lambda: status_change_committed.send(sender=StatusChange, status_change=change)
-    )
     return change

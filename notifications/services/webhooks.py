@@ -13,11 +13,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from claims.text import web_address
+from claims.text import web_address, web_address_normalise
 from core.actors import Actor, require_perm
 from core.permissions import ADD_WEBHOOK_ENDPOINT, CHANGE_DELIVERY, CHANGE_WEBHOOK_ENDPOINT
 from notifications import outbound
 from notifications.models import (
+    EVENT_TYPES_REQUIRED,
     SUBSCRIBABLE_EVENT_TYPES,
     Delivery,
     DeliveryStatus,
@@ -80,7 +81,10 @@ def webhook_test_send(*, actor: Actor, endpoint: WebhookEndpoint) -> Event:
 # --- Webhook endpoints --------------------------------------------------------------------
 
 
-def _endpoint_validate(*, url: str, event_types: Sequence[str]) -> None:
+def _endpoint_clean(*, url: str, event_types: Sequence[str]) -> str:
+    """The endpoint's URL as stored (encoded as every URL the project stores), once the
+    outbound guard allows it; refuses unknown event types."""
+    url = web_address_normalise(url)
     try:
         outbound.url_check(url)
         web_address(url)  # as every URL the project stores: what the schema calls a URI
@@ -88,15 +92,11 @@ def _endpoint_validate(*, url: str, event_types: Sequence[str]) -> None:
         raise ValidationError({"url": str(error)}) from error
     except ValidationError as error:
         raise ValidationError({"url": error.messages}) from error
-    unknown = sorted(set(event_types) - set(SUBSCRIBABLE_EVENT_TYPES))
-    if unknown or not event_types:
-        raise ValidationError(
-            {
-                "event_types": "Choose one or more of: "
-                + ", ".join(SUBSCRIBABLE_EVENT_TYPES)
-                + (f" (not {', '.join(unknown)})." if unknown else ".")
-            }
-        )
+    if not event_types:
+        raise ValidationError({"event_types": EVENT_TYPES_REQUIRED})
+    if unknown := sorted(set(event_types) - set(SUBSCRIBABLE_EVENT_TYPES)):
+        raise ValidationError({"event_types": f"{EVENT_TYPES_REQUIRED} Not: {', '.join(unknown)}."})
+    return url
 
 
 @transaction.atomic
@@ -110,7 +110,7 @@ def webhook_endpoint_create(
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it and its secret (shown this once)."""
     user = require_perm(actor, ADD_WEBHOOK_ENDPOINT, "add webhooks")
-    _endpoint_validate(url=url, event_types=event_types)
+    url = _endpoint_clean(url=url, event_types=event_types)
     secret = secret_generate()
     endpoint = WebhookEndpoint(
         owner=user,
@@ -153,7 +153,7 @@ def webhook_endpoint_update(
         )
     for name, value in data.items():
         setattr(locked, name, sorted(set(value)) if name == "event_types" else value)
-    _endpoint_validate(url=locked.url, event_types=locked.event_types)
+    locked.url = _endpoint_clean(url=locked.url, event_types=locked.event_types)
     if data.get("active"):
         locked.disabled_reason = ""
         locked.failing_since = None

@@ -23,9 +23,9 @@ LISTS = [
 def reviewed_claim(number: int) -> Claim:
     source = factories.source(name=f"Source {number}")
     claim = factories.claim(text=f"Claim {number}.", claimant=source)
-    factories.transition(claim=claim, to_status="in_review")
+    factories.transition(claim=claim, status="in_review")
     evidence = factories.evidence(claim=claim)
-    factories.transition(claim=claim, to_status="false", evidence=[evidence])
+    factories.transition(claim=claim, status="false", evidence=[evidence])
     return claim
 
 

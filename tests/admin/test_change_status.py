@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -10,7 +11,7 @@ from django.urls import reverse
 
 from claims import services as claim_services
 from claims.models import Claim
-from core.forms import STALE_FORM_MESSAGE
+from core.errors import STALE_MESSAGE
 from tests import factories
 from tests.admin.browser import form_data, messages_of
 from verification.models import Channel, Evidence, StatusChange
@@ -25,19 +26,25 @@ def status_url(claim: Claim) -> str:
     return reverse("admin:claims_claim_change_status", args=[claim.pk])
 
 
+def status_post(client: Client, claim: Claim, fields: dict[str, Any]) -> Any:
+    """The claim's change-status form, opened and sent with ``fields``."""
+    data = form_data(client.get(status_url(claim)), "change-status-form")
+    return client.post(status_url(claim), {**data, **fields})
+
+
 def refreshed(claim: Claim) -> Claim:
     return Claim.objects.get(pk=claim.pk)
 
 
 def offered_targets(page: str) -> list[str]:
-    select = page.split('name="to_status"')[1].split("</select>")[0]
+    select = page.split('name="status"')[1].split("</select>")[0]
     return re.findall(r'<option value="([^"]*)"', select)
 
 
 @pytest.fixture
 def in_review() -> Claim:
     claim = factories.claim(text="Troops are going home.")
-    factories.transition(claim=claim, to_status="in_review")
+    factories.transition(claim=claim, status="in_review")
     return refreshed(claim)
 
 
@@ -59,7 +66,7 @@ def test_success_writes_a_status_change_and_bumps_the_version(
     assert str(withdrawn.url) not in text  # withdrawn evidence cannot be cited
     version = refreshed(in_review).version
     data = form_data(page, "change-status-form")
-    data.update({"to_status": "false", "reason": "Satellite images show no movement."})
+    data.update({"status": "false", "reason": "Satellite images show no movement."})
     data["evidence"] = [str(evidence.pk)]
 
     response = reviewer_client.post(status_url(in_review), data, follow=True)
@@ -93,10 +100,9 @@ def test_only_allowed_targets_are_offered(reviewer_client: Client) -> None:
 
 def test_forged_target_is_a_form_error(reviewer_client: Client) -> None:
     claim = factories.claim()
-    data = form_data(reviewer_client.get(status_url(claim)), "change-status-form")
-    data.update({"to_status": "verified", "reason": "Skipping the review."})
-
-    response = reviewer_client.post(status_url(claim), data)
+    response = status_post(
+        reviewer_client, claim, {"status": "verified", "reason": "Skipping the review."}
+    )
 
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
@@ -105,10 +111,7 @@ def test_forged_target_is_a_form_error(reviewer_client: Client) -> None:
 
 
 def test_missing_reason_is_a_form_error(reviewer_client: Client, in_review: Claim) -> None:
-    data = form_data(reviewer_client.get(status_url(in_review)), "change-status-form")
-    data.update({"to_status": "unproven", "reason": "   "})
-
-    response = reviewer_client.post(status_url(in_review), data)
+    response = status_post(reviewer_client, in_review, {"status": "unproven", "reason": "   "})
 
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
@@ -119,10 +122,9 @@ def test_verdict_without_evidence_is_a_form_error(
     reviewer_client: Client, in_review: Claim
 ) -> None:
     factories.evidence(claim=in_review)
-    data = form_data(reviewer_client.get(status_url(in_review)), "change-status-form")
-    data.update({"to_status": "verified", "reason": "Confirmed."})
-
-    response = reviewer_client.post(status_url(in_review), data)
+    response = status_post(
+        reviewer_client, in_review, {"status": "verified", "reason": "Confirmed."}
+    )
 
     assert response.status_code == 200
     assert "Cite at least one piece of evidence" in response.content.decode()
@@ -130,10 +132,9 @@ def test_verdict_without_evidence_is_a_form_error(
 
 
 def test_unproven_needs_no_evidence(reviewer_client: Client, in_review: Claim) -> None:
-    data = form_data(reviewer_client.get(status_url(in_review)), "change-status-form")
-    data.update({"to_status": "unproven", "reason": "Nothing either way."})
-
-    response = reviewer_client.post(status_url(in_review), data)
+    response = status_post(
+        reviewer_client, in_review, {"status": "unproven", "reason": "Nothing either way."}
+    )
 
     assert response.status_code == 302
     assert refreshed(in_review).status == "unproven"
@@ -148,7 +149,7 @@ def test_stale_version_is_a_form_error(reviewer_client: Client, in_review: Claim
         version=in_review.version,
         data={"summary": "New context."},
     )
-    data.update({"to_status": "unproven", "reason": "Nothing either way."})
+    data.update({"status": "unproven", "reason": "Nothing either way."})
 
     response = reviewer_client.post(status_url(in_review), data)
 
@@ -161,8 +162,8 @@ def test_status_changed_by_someone_else_is_a_stale_form(
     reviewer_client: Client, in_review: Claim
 ) -> None:
     data = form_data(reviewer_client.get(status_url(in_review)), "change-status-form")
-    factories.transition(claim=in_review, to_status="unproven", reason="Someone else.")
-    data.update({"to_status": "unverified", "reason": "Back to the queue."})
+    factories.transition(claim=in_review, status="unproven", reason="Someone else.")
+    data.update({"status": "unverified", "reason": "Back to the queue."})
 
     response = reviewer_client.post(status_url(in_review), data)
 
@@ -211,7 +212,7 @@ def test_bulk_action_reports_each_claim_it_could_not_change(reviewer_client: Cli
     fresh_one = factories.claim(text="Fresh claim one.")
     fresh_two = factories.claim(text="Fresh claim two.")
     reviewing = factories.claim(text="Already in review.")
-    factories.transition(claim=reviewing, to_status="in_review")
+    factories.transition(claim=reviewing, status="in_review")
 
     page = reviewer_client.post(
         LIST_URL,
@@ -222,7 +223,7 @@ def test_bulk_action_reports_each_claim_it_could_not_change(reviewer_client: Cli
         },
     )
     data = form_data(page, "change-status-bulk-form")
-    data.update({"to_status": "in_review", "reason": "Morning triage.", "apply": "1"})
+    data.update({"status": "in_review", "reason": "Morning triage.", "apply": "1"})
     response = reviewer_client.post(LIST_URL, data, follow=True)
 
     shown = messages_of(response)
@@ -241,10 +242,10 @@ def test_bulk_verdict_without_evidence_is_reported(reviewer_client: Client) -> N
     needs_evidence = factories.claim(text="Needs evidence.")
     no_evidence_needed = factories.claim(text="Unproven is fine.")
     for claim in (needs_evidence, no_evidence_needed):
-        factories.transition(claim=claim, to_status="in_review")
+        factories.transition(claim=claim, status="in_review")
 
     response = bulk_post(
-        reviewer_client, [needs_evidence, no_evidence_needed], to_status="false", reason="Debunked."
+        reviewer_client, [needs_evidence, no_evidence_needed], status="false", reason="Debunked."
     )
 
     shown = messages_of(response)
@@ -255,7 +256,7 @@ def test_bulk_verdict_without_evidence_is_reported(reviewer_client: Client) -> N
     response = bulk_post(
         reviewer_client,
         [needs_evidence, no_evidence_needed],
-        to_status="unproven",
+        status="unproven",
         reason="Nothing either way.",
     )
     assert "Changed 2 of 2 claims to Unproven." in messages_of(response)
@@ -264,7 +265,7 @@ def test_bulk_verdict_without_evidence_is_reported(reviewer_client: Client) -> N
 def test_bulk_action_without_reason_shows_the_form_again(reviewer_client: Client) -> None:
     claim = factories.claim()
 
-    response = bulk_post(reviewer_client, [claim], to_status="in_review", reason="")
+    response = bulk_post(reviewer_client, [claim], status="in_review", reason="")
 
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
@@ -278,14 +279,14 @@ def test_bulk_action_refuses_all_when_a_claim_changed_since_the_form_was_opened(
     judged = factories.claim(text="Someone judged this one.")
     data = bulk_form(reviewer_client, [untouched, judged])
     # Someone else gives a verdict after the form was opened.
-    factories.transition(claim=judged, to_status="in_review")
-    factories.transition(claim=judged, to_status="unproven", reason="Nothing either way.")
-    data.update({"to_status": "in_review", "reason": "Morning triage.", "apply": "1"})
+    factories.transition(claim=judged, status="in_review")
+    factories.transition(claim=judged, status="unproven", reason="Nothing either way.")
+    data.update({"status": "in_review", "reason": "Morning triage.", "apply": "1"})
 
     response = reviewer_client.post(LIST_URL, data, follow=True)
 
     [shown] = messages_of(response)
-    assert shown.startswith(STALE_FORM_MESSAGE)
+    assert shown.startswith(STALE_MESSAGE)
     assert "“Someone judged this one.”" in shown
     assert "Nobody touched" not in shown
     assert refreshed(judged).status == "unproven"  # the verdict is not reopened
@@ -296,16 +297,16 @@ def test_bulk_action_refuses_all_when_a_claim_changed_since_the_form_was_opened(
 def test_replaying_a_bulk_change_is_refused(reviewer_client: Client) -> None:
     claims = [factories.claim(text="First claim."), factories.claim(text="Second claim.")]
     data = bulk_form(reviewer_client, claims)
-    data.update({"to_status": "in_review", "reason": "Morning triage.", "apply": "1"})
+    data.update({"status": "in_review", "reason": "Morning triage.", "apply": "1"})
     applied = reviewer_client.post(LIST_URL, data, follow=True)
     assert "Changed 2 of 2 claims to In review." in messages_of(applied)
     for claim in claims:
-        factories.transition(claim=claim, to_status="unproven", reason="Nothing either way.")
+        factories.transition(claim=claim, status="unproven", reason="Nothing either way.")
 
     replayed = reviewer_client.post(LIST_URL, data, follow=True)
 
     [shown] = messages_of(replayed)
-    assert shown.startswith(STALE_FORM_MESSAGE)
+    assert shown.startswith(STALE_MESSAGE)
     assert "“First claim.”" in shown and "“Second claim.”" in shown
     assert {refreshed(claim).status for claim in claims} == {"unproven"}
     assert StatusChange.objects.filter(reason="Morning triage.").count() == 2
@@ -317,13 +318,13 @@ def test_bulk_change_for_claims_the_form_was_not_opened_for_is_refused(
     shown_claim = factories.claim(text="Shown in the form.")
     added = factories.claim(text="Added to the post.")
     data = bulk_form(reviewer_client, [shown_claim])
-    data.update({"to_status": "in_review", "reason": "Triage.", "apply": "1"})
+    data.update({"status": "in_review", "reason": "Triage.", "apply": "1"})
     data["_selected_action"] = [str(shown_claim.pk), str(added.pk)]
 
     response = reviewer_client.post(LIST_URL, data, follow=True)
 
     [shown] = messages_of(response)
-    assert shown.startswith(STALE_FORM_MESSAGE) and "“Added to the post.”" in shown
+    assert shown.startswith(STALE_MESSAGE) and "“Added to the post.”" in shown
     assert not StatusChange.objects.exists()
 
 
@@ -337,7 +338,7 @@ def test_bulk_change_without_the_rendered_versions_is_a_form_error(
 ) -> None:
     claim = factories.claim()
     data = bulk_form(reviewer_client, [claim])
-    data.update({"to_status": "in_review", "reason": "Triage.", "apply": "1"})
+    data.update({"status": "in_review", "reason": "Triage.", "apply": "1"})
     if versions is None:
         del data["versions"]
     else:
@@ -355,10 +356,11 @@ def test_evidence_count_in_form_lists_only_this_claims_evidence(
 ) -> None:
     other = factories.claim(text="Another claim.")
     foreign = factories.evidence(claim=other, url="https://example.org/other-claim")
-    data = form_data(reviewer_client.get(status_url(in_review)), "change-status-form")
-    data.update({"to_status": "false", "reason": "Debunked.", "evidence": [str(foreign.pk)]})
-
-    response = reviewer_client.post(status_url(in_review), data)
+    response = status_post(
+        reviewer_client,
+        in_review,
+        {"status": "false", "reason": "Debunked.", "evidence": [str(foreign.pk)]},
+    )
 
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()

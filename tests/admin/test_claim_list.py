@@ -59,7 +59,7 @@ def test_list_shows_status_badge_people_and_counts(editor_client: Client) -> Non
     from verification.services import evidence_withdraw
 
     evidence_withdraw(actor=factories.editor(), evidence=withdrawn, reason="Wrong photo.")
-    factories.transition(claim=claim, to_status="in_review")
+    factories.transition(claim=claim, status="in_review")
 
     response = editor_client.get(LIST_URL)
 
@@ -87,11 +87,11 @@ def varied_claims(editor_user: User) -> dict[str, Claim]:
         "verified": factories.claim(text="Already verified.", tags=["nato"]),
         "reviewing": factories.claim(text="Being reviewed.", claimant=kuleba),
     }
-    factories.transition(claim=claims["reviewing"], to_status="in_review")
+    factories.transition(claim=claims["reviewing"], status="in_review")
     verified = claims["verified"]
-    factories.transition(claim=verified, to_status="in_review")
+    factories.transition(claim=verified, status="in_review")
     evidence = factories.evidence(claim=verified)
-    factories.transition(claim=verified, to_status="verified", evidence=[evidence])
+    factories.transition(claim=verified, status="verified", evidence=[evidence])
     return claims
 
 

@@ -65,7 +65,7 @@ def test_claim_page_shows_inlines_and_both_histories(
     reviewer_client: Client, documented_claim: Claim
 ) -> None:
     evidence = Evidence.objects.get(claim=documented_claim)
-    factories.transition(claim=documented_claim, to_status="in_review", reason="Checking it.")
+    factories.transition(claim=documented_claim, status="in_review", reason="Checking it.")
 
     response = reviewer_client.get(change_url(documented_claim))
 

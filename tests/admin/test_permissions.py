@@ -21,7 +21,7 @@ def claim() -> Claim:
     claim = factories.claim(text="Troops are going home.", tags=["ukraine", "nato"])
     factories.statement(claim=claim, quote="We will see.")
     factories.evidence(claim=claim)
-    factories.transition(claim=claim, to_status="in_review")
+    factories.transition(claim=claim, status="in_review")
     return Claim.objects.get(pk=claim.pk)
 
 
@@ -62,7 +62,7 @@ def test_anonymous_change_page_and_status_form_go_to_login(client: Client, claim
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("admin:login"))
-    response = client.post(status_url(claim), {"to_status": "unproven", "reason": "x"})
+    response = client.post(status_url(claim), {"status": "unproven", "reason": "x"})
     assert response.status_code == 302
     assert Claim.objects.get(pk=claim.pk).status == "in_review"
 
@@ -106,7 +106,7 @@ def test_editor_edits_but_cannot_change_status(editor_client: Client, claim: Cla
 
     assert editor_client.get(status_url(claim)).status_code == 403
     response = editor_client.post(
-        status_url(claim), {"to_status": "unproven", "reason": "Trying.", "version": "99"}
+        status_url(claim), {"status": "unproven", "reason": "Trying.", "version": "99"}
     )
     assert response.status_code == 403
 
@@ -116,7 +116,7 @@ def test_editor_edits_but_cannot_change_status(editor_client: Client, claim: Cla
         {
             "action": "change_status",
             "_selected_action": [str(claim.pk)],
-            "to_status": "unproven",
+            "status": "unproven",
             "reason": "Trying.",
             "apply": "1",
         },

@@ -52,7 +52,7 @@ def moved(claim: Claim, *statuses: str) -> Claim:
         evidence = (
             [f.evidence(claim=claim)] if status in ("verified", "false", "misleading") else []
         )
-        f.transition(claim=claim, to_status=status, evidence=evidence)
+        f.transition(claim=claim, status=status, evidence=evidence)
     return Claim.objects.get(pk=claim.pk)
 
 
@@ -550,7 +550,7 @@ def test_list_endpoints_run_a_fixed_number_of_queries(api, django_assert_num_que
     cited = f.evidence(claim=first, actor=editor)
     for i in range(PARTS):
         to_status = "in_review" if i % 2 == 0 else "unverified"
-        f.transition(claim=first, actor=rita, to_status=to_status, evidence=[cited])
+        f.transition(claim=first, actor=rita, status=to_status, evidence=[cited])
     client = api(f.viewer())
     client.get("/api/v1/")  # the token's last use is recorded once a minute, not every time
 

@@ -184,7 +184,7 @@ def test_evidence_input_errors(reviewer, claim, data, field):
     if field:
         assert_refused(response, field)
     else:
-        assert "either a file or a url" in assert_refused(response)[0]
+        assert "either a file or a URL" in assert_refused(response)[0]
 
 
 def test_a_file_and_a_url_together_are_refused(reviewer, claim):
@@ -232,7 +232,7 @@ def test_withdrawn_evidence_stays_listed_and_can_no_longer_be_cited(reviewer, cl
     current = reviewer.get(f"/api/v1/claims/{claim.pk}/")
     assert current.json()["evidence_count"] == 1
 
-    f.transition(claim=claim, to_status="in_review")
+    f.transition(claim=claim, status="in_review")
     etag = reviewer.get(f"/api/v1/claims/{claim.pk}/")["ETag"]
     cite = reviewer.post(
         f"/api/v1/claims/{claim.pk}/transitions/",

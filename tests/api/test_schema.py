@@ -387,7 +387,7 @@ def test_schemathesis_all_phases_and_checks_find_nothing(
     f.statement(claim=claim, stance="counters")
     f.evidence(claim=claim, file=f.png_upload())
     f.evidence(claim=claim)
-    f.transition(claim=claim, to_status="in_review")
+    f.transition(claim=claim, status="in_review")
     config = schemathesis.Config.from_dict(
         {
             "seed": 20220215,

@@ -18,6 +18,7 @@ from claims.search import (
 )
 from claims.selectors import claim_list
 from tests import factories as f
+from tests.races import race
 from verification.models import Channel
 from verification.services import claim_transition
 
@@ -301,34 +302,12 @@ def test_source_rename_waiting_for_a_claim_edit_keeps_both_changes():
         finally:
             connections.close_all()
 
-    one = threading.Thread(target=edit)
-    one.start()
-    assert edit_locked.wait(timeout=30)
-    two = threading.Thread(target=rename)
-    two.start()
-    _wait_until_blocked_on_lock()
-    release_edit.set()
-    one.join(timeout=30)
-    two.join(timeout=30)
+    race(edit, rename, first_holds=edit_locked, release_first=release_edit)
 
     assert errors == []
     # The rename's refresh waited for the edit's lock, then built the document from the edited row.
     assert found("trains tass") == {"Trains leave Crimea."}
     assert found("tanks") == set()
-
-
-def _wait_until_blocked_on_lock(attempts: int = 500) -> None:
-    event = threading.Event()
-    for _ in range(attempts):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-        event.wait(0.01)
-    raise AssertionError("the rename never waited for the edit's lock")
 
 
 # --- Edit history ---------------------------------------------------------------------------
@@ -381,7 +360,7 @@ def test_a_status_change_or_an_assignment_leaves_the_document_alone():
     written = _document_version(claim)
 
     claim_transition(
-        actor=reviewer, claim=claim, to_status="in_review", reason="Triage.", channel=Channel.API
+        actor=reviewer, claim=claim, status="in_review", reason="Triage.", channel=Channel.API
     )
     services.claim_assign(actor=editor, claim=claim, assignee=reviewer)
     assert _document_version(claim) == written

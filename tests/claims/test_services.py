@@ -12,7 +12,7 @@ from claims import services
 from claims.models import SOURCE_EXISTS_MESSAGE, Claim, ClaimStatus, Source, StatementStance
 from core.errors import StaleVersionError
 from tests import factories as f
-from tests.verification.test_concurrency import wait_until_blocked_on_lock
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -219,15 +219,7 @@ def test_the_same_source_written_twice_at_once_the_second_is_a_validation_error(
         finally:
             connections.close_all()
 
-    one = threading.Thread(target=first)
-    one.start()
-    assert first_written.wait(timeout=30)
-    two = threading.Thread(target=second)
-    two.start()
-    wait_until_blocked_on_lock()  # the second's insert waits on the first's unique key
-    release_first.set()
-    one.join(timeout=30)
-    two.join(timeout=30)
+    race(first, second, first_holds=first_written, release_first=release_first)
 
     error = outcome["second"]
     assert isinstance(error, ValidationError), repr(error)

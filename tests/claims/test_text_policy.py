@@ -328,12 +328,12 @@ def test_an_api_token_name_follows_the_policy(editor: User) -> None:
 def test_a_status_change_reason_follows_the_policy_in_the_admin_and_the_api() -> None:
     reviewer = factories.reviewer(username="rita")
     claim = factories.claim()
-    factories.transition(claim=claim, to_status="in_review")
+    factories.transition(claim=claim, status="in_review")
     admin = Client()
     admin.force_login(reviewer)
     url = reverse("admin:claims_claim_change_status", args=[claim.pk])
     data = form_data(admin.get(url), "change-status-form")
-    data.update({"to_status": "unproven", "reason": "Nothing \u202eeither way."})
+    data.update({"status": "unproven", "reason": "Nothing \u202eeither way."})
 
     response = admin.post(url, data)
 

@@ -31,7 +31,7 @@ def test_reviewer_attaches_evidence_and_changes_status(
         quote="We won\u2019t believe when we hear, we\u2019ll believe when we see.",
         stance="counters",
     )
-    f.transition(claim=claim, to_status=ClaimStatus.IN_REVIEW)
+    f.transition(claim=claim, status=ClaimStatus.IN_REVIEW)
 
     # Log in.
     page.goto(f"{live_server.url}/admin/")
@@ -61,9 +61,9 @@ def test_reviewer_attaches_evidence_and_changes_status(
     # Change the status, citing that evidence.
     page.click("a.change-status-link >> nth=0")
     page.wait_for_selector("#change-status-form")
-    offered = page.locator("select[name=to_status] option").all_inner_texts()
+    offered = page.locator("select[name=status] option").all_inner_texts()
     assert "Verified" in offered and "In review" not in offered
-    page.select_option("select[name=to_status]", "misleading")
+    page.select_option("select[name=status]", "misleading")
     page.fill("textarea[name=reason]", "Imagery shows no withdrawal from Crimea.")
     page.check("input[name=evidence]")
     page.click("#change-status-form input[type=submit]")

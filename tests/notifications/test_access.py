@@ -108,7 +108,7 @@ def test_the_recipients_query_gives_what_the_rule_gives_over_a_matrix():
 def status_change_with_email_to(watcher: User):
     claim = f.claim()
     services.claim_watch(actor=watcher, claim=claim)
-    f.transition(claim=claim, to_status=S.IN_REVIEW)
+    f.transition(claim=claim, status=S.IN_REVIEW)
     return Delivery.objects.get(channel=DeliveryChannel.EMAIL, user=watcher)
 
 

@@ -87,7 +87,7 @@ def test_access_lost_after_the_delivery_was_written_is_checked_when_it_is_sent(
 
     with monkeypatch.context() as patch:
         patch.setattr(celery_app, "send_task", broker_down)
-        change = f.transition(claim=claim, to_status=S.IN_REVIEW)
+        change = f.transition(claim=claim, status=S.IN_REVIEW)
     hook = Delivery.objects.get(endpoint=endpoint, event__type=CHANGED)
     email = Delivery.objects.get(user=watcher, event__type=CHANGED)
     assert {hook.status, email.status} == {DeliveryStatus.PENDING}
@@ -120,7 +120,7 @@ def test_a_claim_typed_with_crlf_is_emailed_by_the_worker(workers: Workers, rece
     claim = f.claim(text="Troops\r\nare leaving\u2028the border.")
     services.claim_watch(actor=watcher, claim=claim)
 
-    f.transition(claim=claim, to_status=S.IN_REVIEW)
+    f.transition(claim=claim, status=S.IN_REVIEW)
 
     [message] = wait_for(
         lambda: [m for m in workers.emails() if m["To"] == watcher.email], "the email"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils.html import escape
 
+from claims.text import WEB_ADDRESS_MESSAGE
 from notifications.models import Delivery, DeliveryStatus, EventType, Subscription, WebhookEndpoint
 from tests import factories as f
 from tests.api.conftest import api  # noqa: F401 (fixture)
@@ -123,9 +125,12 @@ def test_webhook_endpoints_are_added_in_the_admin_with_their_secret_shown_once(c
         "event_types": ["claim.status_changed"],
         "active": "on",
     }
+    refused = client.post(add, form)  # as in the API: an address names its scheme
+    assert escape(WEB_ADDRESS_MESSAGE) in refused.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+    form["url"] = "https://127.0.0.1:9/hook"
     page = client.post(add, form, follow=True).content.decode()
     endpoint = WebhookEndpoint.objects.get()
-    assert endpoint.url == "https://127.0.0.1:9/hook"  # a URL without a scheme is https
     assert "shown only this once" in page and "whsec_" in page
 
     refused = client.post(add, {**form, "url": "https://user:secret@127.0.0.1:9/hook"})
@@ -138,7 +143,7 @@ def test_webhook_endpoints_are_added_in_the_admin_with_their_secret_shown_once(c
     endpoint.refresh_from_db()
     assert endpoint.description == "CMS (staging)"
     refused = client.post(change, {**form, "url": "ftp://127.0.0.1:9/hook"})
-    assert "Use an https:// URL." in refused.content.decode()
+    assert escape(WEB_ADDRESS_MESSAGE) in refused.content.decode()  # the API's words too
     endpoint.refresh_from_db()
     assert endpoint.url == "https://127.0.0.1:9/hook"
 

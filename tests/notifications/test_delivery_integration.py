@@ -48,7 +48,7 @@ def test_status_change_reaches_the_receiver_signed(workers: Workers, receiver: R
     claim = f.claim()
     reviewer = f.reviewer()
 
-    change = f.transition(claim=claim, to_status=S.IN_REVIEW, actor=reviewer, reason="Checking.")
+    change = f.transition(claim=claim, status=S.IN_REVIEW, actor=reviewer, reason="Checking.")
 
     [got] = wait_for(lambda: receiver.of_type(CHANGED), "the webhook")
     assert got.verified, got.error
@@ -83,10 +83,10 @@ def test_subscribers_get_one_email_and_the_actor_none(workers: Workers, receiver
     services.subscription_create(actor=everything_fan, target=SubscriptionTarget.ALL)
     services.subscription_create(actor=reviewer, target=SubscriptionTarget.ALL)
     evidence = f.evidence(claim=claim, description="Satellite image of the base")
-    f.transition(claim=claim, to_status=S.IN_REVIEW, actor=reviewer)
+    f.transition(claim=claim, status=S.IN_REVIEW, actor=reviewer)
 
     f.transition(
-        claim=claim, to_status=S.FALSE, actor=reviewer, reason="Troops seen.", evidence=[evidence]
+        claim=claim, status=S.FALSE, actor=reviewer, reason="Troops seen.", evidence=[evidence]
     )
 
     def verdict_mails():
@@ -112,9 +112,9 @@ def test_rolled_back_transition_sends_nothing(workers: Workers, receiver: Receiv
     committed = f.claim()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        f.transition(claim=rolled_back, to_status=S.IN_REVIEW)
+        f.transition(claim=rolled_back, status=S.IN_REVIEW)
         raise RuntimeError("the caller fails after the transition")
-    f.transition(claim=committed, to_status=S.IN_REVIEW)
+    f.transition(claim=committed, status=S.IN_REVIEW)
 
     [got] = wait_for(lambda: receiver.of_type(CHANGED), "the committed change's webhook")
     assert got.payload["data"]["claim"]["id"] == str(committed.pk)
@@ -132,7 +132,7 @@ def test_broker_down_delays_but_does_not_lose(
 
     with monkeypatch.context() as patch:
         patch.setattr(celery_app, "send_task", broker_down)
-        change = f.transition(claim=claim, to_status=S.IN_REVIEW)
+        change = f.transition(claim=claim, status=S.IN_REVIEW)
 
     change.claim.refresh_from_db()
     assert change.claim.status == S.IN_REVIEW  # the transition itself succeeded
@@ -152,7 +152,7 @@ def test_worker_killed_mid_delivery_still_delivers_with_one_id(
     endpoint_for(receiver)
     receiver.hold = threading.Event()  # the receiver keeps the first request open
     first = workers.start()
-    f.transition(claim=f.claim(), to_status=S.IN_REVIEW)
+    f.transition(claim=f.claim(), status=S.IN_REVIEW)
     wait_for(lambda: receiver.of_type(CHANGED), "the first request")
 
     workers.kill(first)  # mid-delivery: no answer read, no attempt recorded, nothing acked
@@ -175,7 +175,7 @@ def test_500_then_200_is_retried_and_delivered(workers: Workers, receiver: Recei
     endpoint_for(receiver)
     receiver.answers = [500, 200]
     workers.start()
-    f.transition(claim=f.claim(), to_status=S.IN_REVIEW)
+    f.transition(claim=f.claim(), status=S.IN_REVIEW)
 
     event = Event.objects.get(type=CHANGED)
     wait_for(lambda: delivery_of(event.pk).status == DeliveryStatus.SUCCEEDED, "the retry")
@@ -190,7 +190,7 @@ def test_always_failing_is_dead_then_replay_delivers(workers: Workers, receiver:
     endpoint = endpoint_for(receiver)
     receiver.answers = [500]
     workers.start()
-    f.transition(claim=f.claim(), to_status=S.IN_REVIEW)
+    f.transition(claim=f.claim(), status=S.IN_REVIEW)
 
     event = Event.objects.get(type=CHANGED)
     wait_for(lambda: delivery_of(event.pk).status == DeliveryStatus.DEAD, "the dead letter")

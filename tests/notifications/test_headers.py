@@ -50,7 +50,7 @@ def test_a_claim_typed_with_crlf_and_other_breaks_is_emailed_normally():
     # typed, tabs, Unicode's line and paragraph separators.
     claim = f.claim(text="Troops are\r\nwithdrawn\u2028from the\tborder\u2029\r\n now.")
     services.claim_watch(actor=watcher, claim=claim)
-    f.transition(claim=claim, to_status=S.IN_REVIEW)
+    f.transition(claim=claim, status=S.IN_REVIEW)
     delivery = Delivery.objects.get(channel=DeliveryChannel.EMAIL, user=watcher)
 
     assert services.delivery_send(delivery_id=delivery.pk) == "succeeded"

@@ -163,16 +163,21 @@ def test_registering_an_endpoint_at_such_an_address_is_refused_by_the_service(
     assert not WebhookEndpoint.objects.exists()
 
 
+def _register(api: Callable[[User | None], Any], address: str) -> Any:  # noqa: F811
+    """An endpoint at ``address`` registered over the API."""
+    return api(webhook_manager()).post(
+        "/api/v1/webhooks/",
+        {"url": url_of(address), "event_types": [EventType.CLAIM_STATUS_CHANGED]},
+        format="json",
+    )
+
+
 @pytest.mark.parametrize("address", ISSUE_FORMS)
 def test_registering_an_endpoint_at_such_an_address_is_a_400_in_the_api(
     api: Callable[[User | None], Any],  # noqa: F811
     address: str,
 ) -> None:
-    response = api(webhook_manager()).post(
-        "/api/v1/webhooks/",
-        {"url": url_of(address), "event_types": [EventType.CLAIM_STATUS_CHANGED]},
-        format="json",
-    )
+    response = _register(api, address)
 
     assert response.status_code == 400, response.content
     assert "non-public" in " ".join(response.json()["errors"]["url"])
@@ -185,11 +190,7 @@ def test_other_spellings_of_ipv4_are_a_400_in_the_api(
     address: str,
 ) -> None:
     # The API's URL field refuses these spellings before the guard sees them.
-    response = api(webhook_manager()).post(
-        "/api/v1/webhooks/",
-        {"url": url_of(address), "event_types": [EventType.CLAIM_STATUS_CHANGED]},
-        format="json",
-    )
+    response = _register(api, address)
 
     assert response.status_code == 400, response.content
     assert response.json()["errors"]["url"]

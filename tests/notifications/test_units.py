@@ -64,7 +64,7 @@ def test_status_change_emails_each_subscriber_once_but_not_the_actor():
     services.subscription_create(actor=fan, target=SubscriptionTarget.TAG, tag=claim.tags.get())
     services.subscription_create(actor=fan, target=SubscriptionTarget.ALL)
     services.subscription_create(actor=reviewer, target=SubscriptionTarget.ALL)
-    f.transition(claim=claim, to_status=S.IN_REVIEW, actor=reviewer)
+    f.transition(claim=claim, status=S.IN_REVIEW, actor=reviewer)
     emailed = Delivery.objects.filter(
         channel=DeliveryChannel.EMAIL, event__type=EventType.CLAIM_STATUS_CHANGED
     ).values_list("user__username", flat=True)
@@ -102,7 +102,7 @@ def test_recipients_are_the_watchers_who_may_see_claims_and_have_an_email():
     services.subscription_create(actor=superuser, target=T.ALL)
     services.subscription_create(actor=actor, target=T.ALL)
 
-    f.transition(claim=claim, to_status=S.IN_REVIEW, actor=actor)
+    f.transition(claim=claim, status=S.IN_REVIEW, actor=actor)
 
     emailed = Delivery.objects.filter(
         channel=DeliveryChannel.EMAIL, event__type=EventType.CLAIM_STATUS_CHANGED
@@ -129,8 +129,8 @@ def test_a_muted_claim_emails_nobody_who_muted_it_whatever_else_matches():
         assert not selectors.claim_watched(user=user, claim=claim)
         assert selectors.claim_watched(user=user, claim=other)
 
-    f.transition(claim=claim, to_status=S.IN_REVIEW, actor=actor)
-    f.transition(claim=other, to_status=S.IN_REVIEW, actor=actor)
+    f.transition(claim=claim, status=S.IN_REVIEW, actor=actor)
+    f.transition(claim=other, status=S.IN_REVIEW, actor=actor)
 
     def emailed(about):
         return sorted(
@@ -142,14 +142,14 @@ def test_a_muted_claim_emails_nobody_who_muted_it_whatever_else_matches():
     assert emailed(claim) == ["keen"]
     assert emailed(other) == sorted([creator.username, assignee.username, "fan"])
     services.claim_watch(actor=fan, claim=claim)
-    f.transition(claim=claim, to_status=S.UNVERIFIED, actor=actor)
+    f.transition(claim=claim, status=S.UNVERIFIED, actor=actor)
     assert emailed(claim) == ["fan", "keen", "keen"]
 
 
 def test_auto_watch_can_be_turned_off(settings):
     settings.NOTIFY_AUTO_WATCH = False
     claim = f.claim()
-    f.transition(claim=claim, to_status=S.IN_REVIEW)
+    f.transition(claim=claim, status=S.IN_REVIEW)
     assert not Delivery.objects.filter(channel=DeliveryChannel.EMAIL).exists()
 
 
@@ -184,7 +184,7 @@ def test_transition_queries_do_not_grow_with_recipients(django_assert_max_num_qu
     actor = f.reviewer()
     actor.has_perm("claims.change_claim_status")
     with django_assert_max_num_queries(12):
-        f.transition(claim=claim, to_status=S.IN_REVIEW, actor=actor)
+        f.transition(claim=claim, status=S.IN_REVIEW, actor=actor)
     assert Delivery.objects.filter(event__type=EventType.CLAIM_STATUS_CHANGED).count() == 41
 
 

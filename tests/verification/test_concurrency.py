@@ -5,27 +5,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from claims.models import Claim, ClaimStatus
 from core.errors import StaleVersionError, TransitionNotAllowedError
 from tests import factories as f
+from tests.races import race
 from verification.models import StatusChange
-
-
-def wait_until_blocked_on_lock(attempts: int = 500) -> None:
-    """Poll PostgreSQL until some other session waits on a row lock."""
-    event = threading.Event()
-    for _ in range(attempts):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-        event.wait(0.01)
-    raise AssertionError("the second transition never waited for the first one's lock")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,7 +28,7 @@ def test_racing_transitions_one_wins_the_other_gets_a_clear_error(with_version):
             with transaction.atomic():
                 f.transition(
                     claim=claim,
-                    to_status=ClaimStatus.IN_REVIEW,
+                    status=ClaimStatus.IN_REVIEW,
                     actor=first_actor,
                     version=seen if with_version else None,
                 )
@@ -56,7 +42,7 @@ def test_racing_transitions_one_wins_the_other_gets_a_clear_error(with_version):
         try:
             f.transition(
                 claim=claim,
-                to_status=ClaimStatus.IN_REVIEW,
+                status=ClaimStatus.IN_REVIEW,
                 actor=second_actor,
                 version=seen if with_version else None,
             )
@@ -66,15 +52,7 @@ def test_racing_transitions_one_wins_the_other_gets_a_clear_error(with_version):
         finally:
             connections.close_all()
 
-    one = threading.Thread(target=first)
-    one.start()
-    assert first_locked.wait(timeout=30)
-    two = threading.Thread(target=second)
-    two.start()
-    wait_until_blocked_on_lock()
-    release_first.set()
-    one.join(timeout=30)
-    two.join(timeout=30)
+    race(first, second, first_holds=first_locked, release_first=release_first)
 
     assert outcome["first"] == "ok"
     error = outcome["second"]

@@ -26,8 +26,8 @@ def refused(sql: str, params: list[object]) -> bool:
 def test_status_change_rows_cannot_be_updated_or_deleted():
     claim = f.claim()
     evidence = f.evidence(claim=claim)
-    f.transition(claim=claim, to_status=ClaimStatus.IN_REVIEW)
-    change = f.transition(claim=claim, to_status=ClaimStatus.FALSE, evidence=[evidence])
+    f.transition(claim=claim, status=ClaimStatus.IN_REVIEW)
+    change = f.transition(claim=claim, status=ClaimStatus.FALSE, evidence=[evidence])
 
     with pytest.raises(DatabaseError), transaction.atomic():
         StatusChange.objects.filter(pk=change.pk).update(reason="rewritten")
