@@ -11,9 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from claims.models import Claim, ClaimStatus
+from claims.text import multi_line
 from core.errors import STALE_MESSAGE
 from verification import workflow
-from verification.models import Evidence
+from verification.models import REASON_MAX_LENGTH, Evidence
 from verification.selectors import claim_citable_evidence
 from verification.uploads import inspect_upload
 
@@ -140,6 +141,8 @@ class EvidenceWithdrawForm(_EvidenceModelForm):
 
     withdraw_reason = forms.CharField(
         required=False,
+        max_length=REASON_MAX_LENGTH,
+        validators=[multi_line],
         label="Withdraw with reason",
         widget=forms.Textarea(attrs={"rows": 2, "cols": 30}),
         help_text="Evidence is never deleted. Give a reason to withdraw it: it stays on "

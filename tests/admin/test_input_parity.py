@@ -106,6 +106,11 @@ REASON_RULES = {
     "a verdict without evidence": {"status": "false", "reason": "Checked."},
     "a status that is none": {"status": "debunked"},
 }
+WITHDRAWAL_RULES = {
+    "a withdrawal reason of 10,001 characters": {"reason": "w" * (REASON_MAX_LENGTH + 1)},
+    "a withdrawal reason with a bell": {"reason": "Wrong\x07 video."},
+    "a withdrawal reason with a left-to-right isolate": {"reason": "Wrong \u2066video."},
+}
 ENDPOINT = {"url": "https://127.0.0.1:9/hook", "event_types": ["claim.status_changed"]}
 ENDPOINT_RULES = {
     "an endpoint URL without its scheme": {"url": "127.0.0.1:9/hook"},
@@ -242,6 +247,37 @@ def test_a_status_change_rule_refuses_alike(
 
     assert from_api == from_admin
     assert StatusChange.objects.count() == 1
+
+
+@pytest.mark.parametrize("rule", list(WITHDRAWAL_RULES))
+def test_a_withdrawal_rule_refuses_alike(
+    rule: str, reviewer_client: Client, reviewer_user: User
+) -> None:
+    claim = factories.claim()
+    evidence = factories.evidence(claim=claim)
+    body = WITHDRAWAL_RULES[rule]
+
+    from_api = _api_errors(
+        reviewer_user, f"/api/v1/claims/{claim.pk}/evidence/{evidence.pk}/withdraw/", body
+    )
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    data = form_data(reviewer_client.get(url), "claim_form")
+    data["evidence-0-withdraw_reason"] = body["reason"]
+    page = reviewer_client.post(url, data)
+    assert page.status_code == 200, "the admin saved it"
+    [formset] = [
+        inline.formset
+        for inline in page.context["inline_admin_formsets"]
+        if inline.formset.prefix == "evidence"
+    ]
+    # The admin's box is named for the page (withdraw_reason), the API's field "reason".
+    from_admin = {
+        name.replace("withdraw_reason", "reason"): list(messages)
+        for name, messages in formset.forms[0].errors.items()
+    }
+
+    assert from_api == from_admin
+    assert not Evidence.objects.filter(withdrawn_at__isnull=False).exists()
 
 
 @pytest.mark.parametrize("rule", list(ENDPOINT_RULES))
