@@ -1,7 +1,6 @@
 """``manage.py loaddemo``: the article of 15 February 2022 as demo data, loaded once."""
 
 # The quotes keep the article's curly apostrophes on purpose.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

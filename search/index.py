@@ -1,0 +1,326 @@
+"""The claims' full-text index on disk (tantivy): documents in, ids and an exact total out.
+
+The index is derived data: PostgreSQL holds the truth, the index holds what a query needs to
+find claims (their words, and the fields a search filters on) and returns ids; the rows always
+come from PostgreSQL. ``ClaimIndex`` is the one class that knows tantivy (the sink).
+
+Words: every claim's text, summary, claimant, statement quotes and statement sources are
+indexed word for word (lower case, accents folded: "Kýiv" finds "Kyiv") for every claim, and
+the text, summary and quotes also stemmed in the claim's language: tantivy's Snowball
+stemmers (English, Russian, French, German and 14 more), Ukrainian by simplemma's lemmas
+(tantivy has no Ukrainian stemmer). A query is matched against all of them, so "troop" finds
+"troops" in an English claim and a word in another language still matches exactly.
+
+Relevance is BM25, the claim text weighing most, then summary and claimant, then statement
+quotes and source names. Queries follow PostgreSQL's ``websearch_to_tsquery`` (the fallback):
+every word must match, ``"a phrase"``, ``or`` between words, ``-word`` to exclude; nothing a
+user types is read as query syntax (no ``field:``, no ranges). Filters (status, tags,
+claimant, assignee, language, dates) are applied inside the index, and the total is exact.
+
+One process writes an index directory (tantivy locks it: a second writer is refused with
+``IndexBusyError``); any number of processes read it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import simplemma
+import tantivy
+from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+
+# The parts of a claim that are searched, and their weights.
+WEIGHTS = {"text": 4.0, "summary": 2.0, "claimant": 2.0, "quotes": 1.0, "sources": 1.0}
+STEMMED_PARTS = ("text", "summary", "quotes")
+# tantivy's Snowball stemmers, by ISO 639-1 code.
+STEMMERS = {
+    "ar": "arabic", "da": "danish", "de": "german", "el": "greek", "en": "english",
+    "es": "spanish", "fi": "finnish", "fr": "french", "hu": "hungarian", "it": "italian",
+    "nl": "dutch", "no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian",
+    "sv": "swedish", "ta": "tamil", "tr": "turkish",
+}  # fmt: skip
+# Languages stemmed here, before tantivy: their words are replaced by their lemmas.
+LEMMATISED = ("uk",)
+LANGUAGES = (*STEMMERS, *LEMMATISED)
+WORD_MAX_LENGTH = 40  # longer "words" (a hash, a URL's path) are not indexed
+WRITER_HEAP_BYTES = 64_000_000
+_POSITION_FILE = "position.json"
+_WORD = re.compile(r"\w+")
+
+
+class IndexBusyError(RuntimeError):
+    """Another writer holds the index directory."""
+
+
+@dataclass(frozen=True)
+class ClaimDocument:
+    """What the index holds of a claim (built from PostgreSQL by search.documents)."""
+
+    id: str
+    language: str
+    text: str
+    summary: str = ""
+    claimant: str = ""
+    quotes: Sequence[str] = ()
+    sources: Sequence[str] = ()
+    status: str = ""
+    tags: Sequence[str] = ()
+    claimant_id: str = ""
+    assignee: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    first_seen_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Exact filters applied inside the index (empty: not filtered), as the API's."""
+
+    statuses: Sequence[str] = ()
+    tags: Sequence[str] = ()  # every one of them
+    claimant_id: str = ""
+    assignee: str = ""
+    language: str = ""
+    updated_since: datetime | None = None  # at or after
+    created_after: datetime | None = None  # at or after
+    created_before: datetime | None = None  # before
+
+
+@dataclass(frozen=True)
+class Hits:
+    ids: list[str]
+    total: int
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """Where in the change log an index stands: (transaction id, row id) of the last applied."""
+
+    txid: int = 0
+    row: int = 0
+
+
+def language_of(code: str) -> str:
+    """The index's language of a claim's language code ("pt-BR" -> "pt"), or ""."""
+    base = (code or "").strip().lower().replace("_", "-").split("-")[0]
+    return base if base in LANGUAGES else ""
+
+
+def _lemmas(text: str, language: str) -> str:
+    return " ".join(
+        simplemma.lemmatize(word, lang=language).lower() for word in _WORD.findall(text.lower())
+    )
+
+
+def _analyzers() -> dict[str, Any]:
+    def chain(tokenizer: Any, *filters: Any) -> Any:
+        builder = TextAnalyzerBuilder(tokenizer)
+        for step in (Filter.remove_long(WORD_MAX_LENGTH), Filter.lowercase(), *filters):
+            builder = builder.filter(step)
+        return builder.build()
+
+    analyzers = {"words": chain(Tokenizer.simple(), Filter.ascii_fold())}
+    for code, name in STEMMERS.items():
+        stemmer = Filter.stemmer(name)
+        analyzers[f"stem_{code}"] = chain(Tokenizer.simple(), stemmer, Filter.ascii_fold())
+    for code in LEMMATISED:
+        analyzers[f"stem_{code}"] = chain(Tokenizer.whitespace())
+    return analyzers
+
+
+def _schema() -> Any:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    for part in WEIGHTS:
+        builder.add_text_field(f"words_{part}", tokenizer_name="words")
+    for code in LANGUAGES:
+        for part in STEMMED_PARTS:
+            builder.add_text_field(f"stem_{code}_{part}", tokenizer_name=f"stem_{code}")
+    for name in ("status", "tag", "claimant_id", "assignee", "language"):
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    for name in ("created_at", "updated_at", "first_seen_at"):
+        builder.add_date_field(name, indexed=True, fast=True)
+    return builder.build()
+
+
+@dataclass
+class ClaimIndex:
+    """The index in ``path`` (created when missing); ``writable`` takes the directory's lock."""
+
+    path: Path
+    writable: bool = False
+    _index: Any = field(init=False, repr=False)
+    _writer: Any = field(init=False, repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        self._index = tantivy.Index(self.schema, path=str(self.path))
+        for name, analyzer in _analyzers().items():
+            self._index.register_tokenizer(name, analyzer)
+        if self.writable:
+            try:
+                self._writer = self._index.writer(WRITER_HEAP_BYTES, 1)
+            except ValueError as error:
+                if "LockBusy" not in str(error):
+                    raise
+                raise IndexBusyError(
+                    f"Another process is writing the search index in {self.path}: one writer "
+                    "per index directory. Stop it first, or give this one a directory of its own."
+                ) from error
+
+    # --- Writing ---------------------------------------------------------------------------
+
+    def put(self, documents: Iterable[ClaimDocument]) -> None:
+        """Add or replace claims (by id); seen by searches after ``commit``."""
+        for document in documents:
+            self._writer.delete_documents_by_term("id", document.id)
+            self._writer.add_document(self._document(document))
+
+    def remove(self, ids: Iterable[str]) -> None:
+        for claim_id in ids:
+            self._writer.delete_documents_by_term("id", str(claim_id))
+
+    def commit(self, position: Position) -> None:
+        """Make the changes searchable, then remember ``position`` (replayed changes are
+        harmless: a claim is replaced by its current state)."""
+        try:
+            self._writer.commit()
+        except Exception:
+            self._writer.rollback()  # a failed commit leaves the writer dropping what follows
+            raise
+        temporary = self.path / f".{_POSITION_FILE}.tmp"
+        temporary.write_text(json.dumps({"txid": position.txid, "row": position.row}))
+        temporary.replace(self.path / _POSITION_FILE)
+        self._index.reload()
+
+    def position(self) -> Position:
+        try:
+            stored = json.loads((self.path / _POSITION_FILE).read_text())
+        except FileNotFoundError:
+            return Position()
+        return Position(int(stored["txid"]), int(stored["row"]))
+
+    def _document(self, claim: ClaimDocument) -> Any:
+        document = tantivy.Document()
+        document.add_text("id", claim.id)
+        parts = {
+            "text": [claim.text],
+            "summary": [claim.summary],
+            "claimant": [claim.claimant],
+            "quotes": list(claim.quotes),
+            "sources": list(claim.sources),
+        }
+        language = language_of(claim.language)
+        for part, texts in parts.items():
+            for text in filter(None, texts):
+                document.add_text(f"words_{part}", text)
+                if language and part in STEMMED_PARTS:
+                    stemmed = _lemmas(text, language) if language in LEMMATISED else text
+                    document.add_text(f"stem_{language}_{part}", stemmed)
+        for name, values in (
+            ("status", [claim.status]),
+            ("tag", claim.tags),
+            ("claimant_id", [claim.claimant_id]),
+            ("assignee", [claim.assignee]),
+            ("language", [language]),
+        ):
+            for value in filter(None, values):
+                document.add_text(name, value)
+        for name in ("created_at", "updated_at", "first_seen_at"):
+            if (value := getattr(claim, name)) is not None:
+                document.add_date(name, value)
+        return document
+
+    # --- Searching -------------------------------------------------------------------------
+
+    def search(
+        self, q: str, *, filters: Filters = Filters(), limit: int = 50, offset: int = 0
+    ) -> Hits:
+        """The ids of the best matches of ``q`` (``limit`` from ``offset``) and how many match."""
+        query = self._query(q)
+        if query is None:
+            return Hits([], 0)
+        clauses = [(Occur.Must, query), *self._filters(filters)]
+        searcher = self._index.searcher()
+        found = searcher.search(Query.boolean_query(clauses), limit, count=True, offset=offset)
+        return Hits([searcher.doc(address)["id"][0] for _, address in found.hits], found.count)
+
+    def count(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+    def _query(self, q: str) -> Any:
+        """``websearch_to_tsquery``'s language: words all required, "phrases", or, -word."""
+        required: list[list[str]] = []
+        excluded: list[str] = []
+        joining = False
+        for match in re.finditer(r'-?"[^"]*"?|\S+', q.replace("\x00", "")):
+            token = match.group()
+            if token.lower() == "or" and required:
+                joining = True
+                continue
+            negated = token.startswith("-") and len(token) > 1
+            words = " ".join(_WORD.findall(token))
+            if not words:
+                continue
+            if negated:
+                excluded.append(words)
+            elif joining:
+                required[-1].append(words)
+            else:
+                required.append([words])
+            joining = False
+        if not required:
+            return None
+        clauses = [
+            (Occur.Must, Query.boolean_query([(Occur.Should, self._phrase(w)) for w in group]))
+            for group in required
+        ]
+        clauses += [(Occur.MustNot, self._phrase(words)) for words in excluded]
+        return Query.boolean_query(clauses)
+
+    def _phrase(self, words: str) -> Any:
+        """Words (one, or a phrase) in any part, word for word or stemmed in any language."""
+        fields = [f"words_{part}" for part in WEIGHTS]
+        boosts = {f"words_{part}": weight for part, weight in WEIGHTS.items()}
+        for code in STEMMERS:
+            for part in STEMMED_PARTS:
+                fields.append(f"stem_{code}_{part}")
+                boosts[f"stem_{code}_{part}"] = WEIGHTS[part]
+        alternatives = [(Occur.Should, self._index.parse_query(f'"{words}"', fields, boosts))]
+        for code in LEMMATISED:
+            lemmas = _lemmas(words, code)
+            lemma_fields = [f"stem_{code}_{part}" for part in STEMMED_PARTS]
+            lemma_boosts = {f"stem_{code}_{part}": WEIGHTS[part] for part in STEMMED_PARTS}
+            query = self._index.parse_query(f'"{lemmas}"', lemma_fields, lemma_boosts)
+            alternatives.append((Occur.Should, query))
+        return Query.boolean_query(alternatives)
+
+    def _filters(self, filters: Filters) -> list[tuple[Any, Any]]:
+        schema = self.schema
+        wanted = []
+        if filters.statuses:
+            wanted.append(Query.term_set_query(schema, "status", list(filters.statuses)))
+        for tag in filters.tags:
+            wanted.append(Query.term_query(schema, "tag", tag))
+        for name in ("claimant_id", "assignee", "language"):
+            if value := getattr(filters, name):
+                wanted.append(Query.term_query(schema, name, value))
+        for name, since, before in (
+            ("updated_at", filters.updated_since, None),
+            ("created_at", filters.created_after, filters.created_before),
+        ):
+            if since or before:
+                date = tantivy.FieldType.Date
+                exclusive = before is not None  # "before": up to, not at
+                wanted.append(
+                    Query.range_query(schema, name, date, since, before, True, not exclusive)
+                )
+        return [(Occur.Must, Query.const_score_query(query, 0.0)) for query in wanted]
