@@ -2,10 +2,10 @@
 
 Starts the embedded PostgreSQL unless DATABASE_URL is set, migrates, loads the demo data,
 makes sure an admin exists, then serves on 127.0.0.1:$PORT with a Celery worker and beat on
-the embedded broker unless CELERY_BROKER_URL is set. It supervises what it starts: a process
-that exits is logged, its whole process group is killed (a worker's pool children, say), and
-it is started again after a backoff. Only Ctrl-C or SIGTERM stops everything, the database
-included.
+the embedded broker unless CELERY_BROKER_URL is set, and the search indexer. It supervises
+what it starts: a process that exits is logged, its whole process group is killed (a
+worker's pool children, say), and it is started again after a backoff. Only Ctrl-C or SIGTERM
+stops everything, the database included.
 """
 
 from __future__ import annotations
@@ -114,6 +114,8 @@ def children(port: str) -> list[Child]:
             "Celery beat",
             [*celery, "beat", "--loglevel", "INFO", "--schedule", str(var / "celerybeat-schedule")],
         ),
+        # Keeps this host's search index (SEARCH_INDEX_DIR) in step with the database.
+        Child("search indexer", [PYTHON, "manage.py", "search_index"]),
     ]
 
 

@@ -249,11 +249,13 @@ class ClaimIndex:
         if query is None:
             return Hits([], 0)
         clauses = [(Occur.Must, query), *self._filters(filters)]
+        self._index.reload()  # the writer's last commit (another process's), not a second late
         searcher = self._index.searcher()
         found = searcher.search(Query.boolean_query(clauses), limit, count=True, offset=offset)
         return Hits([searcher.doc(address)["id"][0] for _, address in found.hits], found.count)
 
     def count(self) -> int:
+        self._index.reload()
         return int(self._index.searcher().num_docs)
 
     def _query(self, q: str) -> Any:

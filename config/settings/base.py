@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "api",
     "notifications",
     "audit",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# The claims' full-text index (search/): derived data, rebuilt from PostgreSQL; one per host.
+SEARCH_INDEX_DIR = Path(env("SEARCH_INDEX_DIR", default=str(VAR_DIR / "search")))
 # Evidence files are never served from MEDIA_URL; the download view checks permissions.
 MEDIA_URL = "/media-not-served/"
 STORAGES = {

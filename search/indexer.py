@@ -1,0 +1,114 @@
+"""The indexer: applies the change log to an index, in order, from each claim's current state.
+
+``index_apply`` reads the changes after the index's position, re-reads every changed claim from
+PostgreSQL (a claim gone is removed), writes them and commits with the position of the last
+change applied. Replays are harmless (a claim is replaced by its current state), so a process
+killed between a commit and anything after it loses nothing; one killed before its commit
+applies the same changes again when it restarts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+
+from search.index import ClaimDocument, ClaimIndex, Position
+
+BATCH = 1_000
+# How often an idle indexer looks for changes; a busy one commits after every batch.
+POLL_SECONDS = 0.1
+
+# The changes after a position, up to the oldest transaction still running that may write
+# here: one that began earlier and commits later would otherwise be read past and never
+# applied. A running transaction is known not to write here when pg_stat_activity shows it in
+# another database (a role that may not see other roles' sessions waits for all of them).
+_PENDING = """
+WITH snapshot AS (SELECT pg_current_snapshot() AS taken),
+elsewhere AS (
+    SELECT backend_xid::text AS xid FROM pg_stat_activity
+    WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()
+),
+horizon AS (
+    SELECT COALESCE(
+        (SELECT min(running::text::bigint) FROM pg_snapshot_xip(taken) AS running
+         WHERE (running::text::bigint %% 4294967296)::text NOT IN (SELECT xid FROM elsewhere)),
+        pg_snapshot_xmax(taken)::text::bigint
+    ) AS txid
+    FROM snapshot
+)
+SELECT change.txid, change.id, change.claim_id::text
+FROM search_searchchange AS change, horizon
+WHERE (change.txid, change.id) > (%s, %s) AND change.txid < horizon.txid
+ORDER BY change.txid, change.id
+LIMIT %s
+"""
+
+_DOCUMENTS = """
+SELECT claim.id::text, claim.language, claim.text, claim.summary, claim.status,
+       COALESCE(claim.claimant_id::text, ''), COALESCE(claimant.name, ''),
+       COALESCE(assignee.username, ''), claim.created_at, claim.updated_at, claim.first_seen_at,
+       ARRAY(SELECT tag.name FROM claims_claimtag AS link JOIN claims_tag AS tag
+             ON tag.id = link.tag_id WHERE link.claim_id = claim.id ORDER BY tag.name),
+       ARRAY(SELECT statement.quote FROM claims_statement AS statement
+             WHERE statement.claim_id = claim.id ORDER BY statement.created_at),
+       ARRAY(SELECT DISTINCT source.name FROM claims_statement AS statement
+             JOIN claims_source AS source ON source.id = statement.source_id
+             WHERE statement.claim_id = claim.id)
+FROM claims_claim AS claim
+LEFT JOIN claims_source AS claimant ON claimant.id = claim.claimant_id
+LEFT JOIN auth_user AS assignee ON assignee.id = claim.assignee_id
+WHERE claim.id = ANY(%s::uuid[])
+"""
+
+
+def claim_documents(ids: list[str]) -> list[ClaimDocument]:
+    """What the index holds of these claims, as PostgreSQL has them now."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DOCUMENTS, [ids])
+        rows: list[Any] = cursor.fetchall()
+    return [
+        ClaimDocument(
+            id=row[0],
+            language=row[1],
+            text=row[2],
+            summary=row[3],
+            status=row[4],
+            claimant_id=row[5],
+            claimant=row[6],
+            assignee=row[7],
+            created_at=row[8],
+            updated_at=row[9],
+            first_seen_at=row[10],
+            tags=row[11],
+            quotes=row[12],
+            sources=row[13],
+        )
+        for row in rows
+    ]
+
+
+def index_apply(index: ClaimIndex, *, batch: int = BATCH) -> int:
+    """Apply the next changes (at most ``batch``) to ``index``; how many were applied."""
+    position = index.position()
+    with connection.cursor() as cursor:
+        cursor.execute(_PENDING, [position.txid, position.row, batch])
+        pending = cursor.fetchall()
+    if not pending:
+        return 0
+    changed = sorted({claim_id for _, _, claim_id in pending})
+    documents = claim_documents(changed)
+    index.put(documents)
+    index.remove(set(changed) - {document.id for document in documents})
+    txid, row, _ = pending[-1]
+    index.commit(Position(txid, row))
+    return len(pending)
+
+
+def index_follow(index: ClaimIndex, *, until: Callable[[], bool] = lambda: False) -> None:
+    """Apply changes as they come, until ``until()`` says stop."""
+    while not until():
+        if not index_apply(index):
+            time.sleep(POLL_SECONDS)

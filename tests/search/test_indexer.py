@@ -1,0 +1,137 @@
+"""The change log and the indexer: committed writes through the services reach a real index."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connections, transaction
+
+from claims import services as claim_services
+from search.index import ClaimIndex, Filters, Position
+from search.indexer import claim_documents, index_apply
+from search.models import SearchChange
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> ClaimIndex:
+    return ClaimIndex(tmp_path / "index", writable=True)
+
+
+def applied(index: ClaimIndex) -> int:
+    total = 0
+    while done := index_apply(index, batch=7):
+        total += done
+    return total
+
+
+def ids(index: ClaimIndex, q: str, **filters: object) -> list[str]:
+    return index.search(q, filters=Filters(**filters)).ids  # type: ignore[arg-type]
+
+
+def test_what_the_services_change_reaches_the_index(index: ClaimIndex) -> None:
+    editor = f.editor()
+    peskov = f.source(name="Dmitry Peskov", actor=editor)
+    claim = f.claim(
+        actor=editor, text="Troops return to their bases.", claimant=peskov, tags=["russia"]
+    )
+    quoted = f.source(name="Interfax", actor=editor)
+    assert applied(index) > 0
+    assert ids(index, "troop") == [str(claim.pk)]
+    assert ids(index, "peskov") == [str(claim.pk)]
+
+    claim = claim_services.claim_update(
+        actor=editor, claim=claim, version=claim.version, data={"text": "Tanks stay put."}
+    )
+    f.statement(claim=claim, source=quoted, quote="Войска возвращаются.", actor=editor)
+    claim_services.source_update(
+        actor=editor, source=quoted, version=quoted.version, data={"name": "ТАСС"}
+    )
+    f.transition(claim=claim, status="in_review")
+    applied(index)
+
+    assert ids(index, "troops") == []  # the old text is gone
+    assert ids(index, "tanks") == [str(claim.pk)]
+    assert ids(index, "войска") == [str(claim.pk)]  # the statement's quote, word for word
+    assert (ids(index, "ТАСС"), ids(index, "Interfax")) == ([str(claim.pk)], [])
+    assert ids(index, "tanks", statuses=["in_review"], tags=["russia"]) == [str(claim.pk)]
+    assert ids(index, "tanks", statuses=["unverified"]) == []
+    assert index.count() == 1
+
+
+def test_the_indexer_reads_the_log_and_the_claims_in_two_queries(
+    index: ClaimIndex, django_assert_num_queries: object
+) -> None:
+    for number in range(20):
+        f.claim(text=f"Claim {number} about the border.")
+    with django_assert_num_queries(2):  # type: ignore[operator]
+        assert index_apply(index, batch=1_000) >= 20
+    assert index.search("border").total == 20
+
+
+def test_replaying_the_log_changes_nothing(index: ClaimIndex) -> None:
+    claims = [f.claim(text=f"Convoy {number} moves north.") for number in range(5)]
+    applied(index)
+    index.commit(Position())  # as if the position had been lost: everything again
+    assert applied(index) == SearchChange.objects.count()
+    assert (index.count(), index.search("convoy").total) == (len(claims), len(claims))
+
+
+def test_a_batch_written_but_not_committed_is_applied_again(tmp_path: Path) -> None:
+    claim = f.claim(text="Ferries leave Crimea.")
+    crashed = ClaimIndex(tmp_path / "index", writable=True)
+    crashed.put(claim_documents([str(claim.pk)]))  # a batch under way...
+    del crashed  # ...and the indexer dies before its commit: the batch and its lock go with it
+    restarted = ClaimIndex(tmp_path / "index", writable=True)
+    assert (restarted.position(), restarted.count()) == (Position(), 0)
+    applied(restarted)
+    assert (restarted.search("ferries").total, restarted.count()) == (1, 1)
+
+
+def test_a_transaction_that_commits_late_is_not_read_past(index: ClaimIndex) -> None:
+    early, late = f.claim(text="Early claim."), f.claim(text="Late claim.")
+    applied(index)
+    editor = f.editor()
+    holding, release = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        try:
+            with transaction.atomic():
+                claim_services.claim_update(
+                    actor=editor, claim=early, version=early.version, data={"summary": "Slow."}
+                )
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    assert holding.wait(30)
+    # A transaction that began after the slow one commits first.
+    claim_services.claim_update(
+        actor=editor, claim=late, version=late.version, data={"summary": "Quick."}
+    )
+    before = index.position()
+    applied(index)
+    assert index.position() == before  # waits: the slow one may still write below it
+    assert index.search("quick").total == 0
+    release.set()
+    thread.join(30)
+    applied(index)
+    assert (index.search("quick").total, index.search("slow").total) == (1, 1)
+
+
+def test_the_command_applies_what_is_pending(
+    tmp_path: Path, settings: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.SEARCH_INDEX_DIR = tmp_path / "command"  # type: ignore[attr-defined]
+    f.claim(text="Grain ports reopen.")
+    call_command("search_index", "--once")
+    assert "Applied" in capsys.readouterr().out
+    assert ClaimIndex(tmp_path / "command").search("grain").total == 1

@@ -1,0 +1,100 @@
+"""A real indexer process (``manage.py search_index``) beside writes through the services."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.worker import wait_until
+from search.index import ClaimIndex
+from tests import factories as f
+from tests.notifications.conftest import test_database_url as database_url
+from tests.processes import BASE_DIR
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Indexer:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "search_index"],
+                cwd=BASE_DIR, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        started = wait_until(lambda: "Indexing into" in self.output(), 60)
+        assert started, self.output()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def signal(self, signum: int) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signum)
+        self.process.wait(30)
+
+
+@pytest.fixture
+def indexer(tmp_path: Path, settings: Any) -> Iterator[Indexer]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "SECRET_KEY": settings.SECRET_KEY,
+    }
+    env.pop("DATABASE_POOL", None)
+    running = Indexer(env, tmp_path / "indexer.log")
+    running.start()
+    yield running
+    if running.process is not None and running.process.poll() is None:
+        running.signal(signal.SIGTERM)
+
+
+def searchable(index: ClaimIndex, q: str, total: int = 1) -> bool:
+    return bool(wait_until(lambda: index.search(q).total == total, 30, interval=0.02))
+
+
+def test_an_edit_is_found_while_the_indexer_runs(indexer: Indexer, tmp_path: Path) -> None:
+    index = ClaimIndex(tmp_path / "index")  # a reader, as a web process is
+    editor = f.editor()
+    claim = f.claim(actor=editor, text="Convoys head north.")
+    assert searchable(index, "convoys")
+    f.statement(claim=claim, quote="Grain ships were seen leaving Odesa.", actor=editor)
+    assert searchable(index, "odesa")
+
+
+def test_a_killed_indexer_restarts_with_nothing_missed_or_doubled(
+    indexer: Indexer, tmp_path: Path
+) -> None:
+    index = ClaimIndex(tmp_path / "index")
+    editor = f.editor()
+    for number in range(60):
+        f.claim(actor=editor, text=f"Convoy number{number} moves.")
+        if number == 30:
+            indexer.signal(signal.SIGKILL)  # wherever it is: between commits or mid-batch
+    indexer.start()
+    assert searchable(index, "convoy", total=60), indexer.output()[-2000:]
+    assert index.count() == 60
+    assert all(index.search(f"number{number}").total == 1 for number in range(60))
+
+
+def test_a_second_indexer_on_the_same_directory_exits_saying_why(indexer: Indexer) -> None:
+    second = subprocess.run(
+        [sys.executable, "manage.py", "search_index"],
+        cwd=BASE_DIR, env=indexer.env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert second.returncode == 1
+    assert "one writer per index directory" in second.stderr
+    assert indexer.process is not None and indexer.process.poll() is None  # the first goes on
