@@ -65,6 +65,7 @@ class ClaimDocument:
     id: str
     language: str
     text: str
+    version: int = 0  # the claim's, to tell a document out of date (search_check)
     summary: str = ""
     claimant: str = ""
     quotes: Sequence[str] = ()
@@ -137,6 +138,7 @@ def _analyzers() -> dict[str, Any]:
 def _schema() -> Any:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_unsigned_field("version", stored=True)
     for part in WEIGHTS:
         builder.add_text_field(f"words_{part}", tokenizer_name="words")
     for code in LANGUAGES:
@@ -211,6 +213,7 @@ class ClaimIndex:
     def _document(self, claim: ClaimDocument) -> Any:
         document = tantivy.Document()
         document.add_text("id", claim.id)
+        document.add_unsigned("version", claim.version)
         parts = {
             "text": [claim.text],
             "summary": [claim.summary],
@@ -253,6 +256,14 @@ class ClaimIndex:
         searcher = self._index.searcher()
         found = searcher.search(Query.boolean_query(clauses), limit, count=True, offset=offset)
         return Hits([searcher.doc(address)["id"][0] for _, address in found.hits], found.count)
+
+    def versions(self) -> dict[str, int]:
+        """Every claim in the index, with the version of the claim it was built from."""
+        self._index.reload()
+        searcher = self._index.searcher()
+        everything = searcher.search(Query.all_query(), max(searcher.num_docs, 1))
+        stored = (searcher.doc(address) for _, address in everything.hits)
+        return {document["id"][0]: document["version"][0] for document in stored}
 
     def count(self) -> int:
         self._index.reload()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -47,16 +48,17 @@ LIMIT %s
 """
 
 _DOCUMENTS = """
-SELECT claim.id::text, claim.language, claim.text, claim.summary, claim.status,
-       COALESCE(claim.claimant_id::text, ''), COALESCE(claimant.name, ''),
-       COALESCE(assignee.username, ''), claim.created_at, claim.updated_at, claim.first_seen_at,
+SELECT claim.id::text AS id, claim.version, claim.language, claim.text, claim.summary,
+       claim.status, COALESCE(claim.claimant_id::text, '') AS claimant_id,
+       COALESCE(claimant.name, '') AS claimant, COALESCE(assignee.username, '') AS assignee,
+       claim.created_at, claim.updated_at, claim.first_seen_at,
        ARRAY(SELECT tag.name FROM claims_claimtag AS link JOIN claims_tag AS tag
-             ON tag.id = link.tag_id WHERE link.claim_id = claim.id ORDER BY tag.name),
+             ON tag.id = link.tag_id WHERE link.claim_id = claim.id ORDER BY tag.name) AS tags,
        ARRAY(SELECT statement.quote FROM claims_statement AS statement
-             WHERE statement.claim_id = claim.id ORDER BY statement.created_at),
+             WHERE statement.claim_id = claim.id ORDER BY statement.created_at) AS quotes,
        ARRAY(SELECT DISTINCT source.name FROM claims_statement AS statement
              JOIN claims_source AS source ON source.id = statement.source_id
-             WHERE statement.claim_id = claim.id)
+             WHERE statement.claim_id = claim.id) AS sources
 FROM claims_claim AS claim
 LEFT JOIN claims_source AS claimant ON claimant.id = claim.claimant_id
 LEFT JOIN auth_user AS assignee ON assignee.id = claim.assignee_id
@@ -69,25 +71,8 @@ def claim_documents(ids: list[str]) -> list[ClaimDocument]:
     with connection.cursor() as cursor:
         cursor.execute(_DOCUMENTS, [ids])
         rows: list[Any] = cursor.fetchall()
-    return [
-        ClaimDocument(
-            id=row[0],
-            language=row[1],
-            text=row[2],
-            summary=row[3],
-            status=row[4],
-            claimant_id=row[5],
-            claimant=row[6],
-            assignee=row[7],
-            created_at=row[8],
-            updated_at=row[9],
-            first_seen_at=row[10],
-            tags=row[11],
-            quotes=row[12],
-            sources=row[13],
-        )
-        for row in rows
-    ]
+        names = [column.name for column in cursor.description]
+    return [ClaimDocument(**dict(zip(names, row, strict=True))) for row in rows]
 
 
 def index_apply(index: ClaimIndex, *, batch: int = BATCH) -> int:
@@ -112,3 +97,42 @@ def index_follow(index: ClaimIndex, *, until: Callable[[], bool] = lambda: False
     while not until():
         if not index_apply(index):
             time.sleep(POLL_SECONDS)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How an index differs from PostgreSQL (ids, at most ``SHOWN`` of each kind)."""
+
+    claims: int
+    indexed: int
+    missing: list[str]
+    extra: list[str]
+    stale: list[str]
+    pending: int
+
+    @property
+    def in_step(self) -> bool:
+        return not (self.missing or self.extra or self.stale)
+
+
+def index_check(index: ClaimIndex) -> Drift:
+    """Compare ``index`` with the claims in PostgreSQL: claims missing from it, documents of
+    claims that are gone, documents built from an older version, and the changes pending."""
+    indexed = index.versions()
+    position = index.position()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id::text, version FROM claims_claim")
+        claims = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT count(*) FROM search_searchchange WHERE (txid, id) > (%s, %s)",
+            [position.txid, position.row],
+        )
+        (pending,) = cursor.fetchone()
+    return Drift(
+        claims=len(claims),
+        indexed=len(indexed),
+        missing=sorted(set(claims) - set(indexed)),
+        extra=sorted(set(indexed) - set(claims)),
+        stale=sorted(key for key in set(claims) & set(indexed) if claims[key] != indexed[key]),
+        pending=pending,
+    )

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connections, transaction
 
 from claims import services as claim_services
-from search.index import ClaimIndex, Filters, Position
+from search.index import ClaimDocument, ClaimIndex, Filters, Position
 from search.indexer import claim_documents, index_apply
 from search.models import SearchChange
 from tests import factories as f
@@ -135,3 +136,27 @@ def test_the_command_applies_what_is_pending(
     call_command("search_index", "--once")
     assert "Applied" in capsys.readouterr().out
     assert ClaimIndex(tmp_path / "command").search("grain").total == 1
+
+
+def test_the_check_reports_drift_and_says_when_in_step(
+    tmp_path: Path, settings: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.SEARCH_INDEX_DIR = tmp_path / "checked"  # type: ignore[attr-defined]
+    kept, lost, edited = (f.claim(text=f"Claim {word}.") for word in ("kept", "lost", "edited"))
+    index = ClaimIndex(tmp_path / "checked", writable=True)
+    applied(index)
+    call_command("search_check")
+    assert "in step" in capsys.readouterr().out
+
+    index.remove([str(lost.pk)])  # as a damaged index would be
+    index.put([ClaimDocument(id="00000000-0000-0000-0000-000000000000", language="en", text="?")])
+    index.put([replace(claim_documents([str(edited.pk)])[0], version=0)])
+    index.commit(index.position())
+    with pytest.raises(CommandError, match="differs"):
+        call_command("search_check")
+    out = capsys.readouterr().out
+    assert "3 claims in the database, 3 in the index; 0 changes not yet applied." in out
+    assert f"Missing from the index (1): {lost.pk}" in out
+    assert "In the index, not in the database (1): 00000000-0000-0000-0000-000000000000" in out
+    assert f"Out of date in the index (1): {edited.pk}" in out
+    assert str(kept.pk) not in out
