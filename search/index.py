@@ -19,12 +19,19 @@ claimant, assignee, language, dates) are applied inside the index, and the total
 
 One process writes an index directory (tantivy locks it: a second writer is refused with
 ``IndexBusyError``); any number of processes read it.
+
+A host's index lives in generations under ``SEARCH_INDEX_DIR``: ``current`` is a link to the
+one in use; a rebuild writes a new generation beside it and swaps the link atomically
+(``generation_swap``), the indexer and readers follow it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +58,8 @@ LANGUAGES = (*STEMMERS, *LEMMATISED)
 WORD_MAX_LENGTH = 40  # longer "words" (a hash, a URL's path) are not indexed
 WRITER_HEAP_BYTES = 64_000_000
 _POSITION_FILE = "position.json"
+_CURRENT = "current"
+_KEEP_OLD_GENERATIONS = 1  # kept after a swap, for processes that still read it
 _WORD = re.compile(r"\w+")
 
 
@@ -105,6 +114,34 @@ class Position:
 
     txid: int = 0
     row: int = 0
+
+
+def generation_current(root: Path) -> Path:
+    """The directory of the index in use under ``root`` (a first, empty one when none)."""
+    link = Path(root) / _CURRENT
+    if not link.exists():
+        generation_swap(root, generation_new(root))
+    return link.resolve()
+
+
+def generation_new(root: Path) -> Path:
+    """A new, empty generation's directory under ``root``."""
+    directory = Path(root) / f"generation-{time.time_ns()}"
+    directory.mkdir(parents=True)
+    return directory
+
+
+def generation_swap(root: Path, directory: Path) -> None:
+    """Make ``directory`` the index in use, atomically; drop generations older than the one
+    it replaces."""
+    root = Path(root)
+    temporary = root / f".{_CURRENT}.{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(directory.name)
+    temporary.replace(root / _CURRENT)
+    older = sorted(path for path in root.glob("generation-*") if path.name < directory.name)
+    for path in older[: max(len(older) - _KEEP_OLD_GENERATIONS, 0)]:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def language_of(code: str) -> str:
@@ -202,6 +239,10 @@ class ClaimIndex:
         temporary.write_text(json.dumps({"txid": position.txid, "row": position.row}))
         temporary.replace(self.path / _POSITION_FILE)
         self._index.reload()
+
+    def close(self) -> None:
+        """Give up writing (the directory's lock goes with the writer)."""
+        self._writer = None
 
     def position(self) -> Position:
         try:

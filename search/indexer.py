@@ -12,21 +12,29 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import connection
 
-from search.index import ClaimDocument, ClaimIndex, Position
+from search.index import (
+    ClaimDocument,
+    ClaimIndex,
+    Position,
+    generation_current,
+    generation_new,
+    generation_swap,
+)
 
 BATCH = 1_000
 # How often an idle indexer looks for changes; a busy one commits after every batch.
 POLL_SECONDS = 0.1
 
-# The changes after a position, up to the oldest transaction still running that may write
-# here: one that began earlier and commits later would otherwise be read past and never
-# applied. A running transaction is known not to write here when pg_stat_activity shows it in
-# another database (a role that may not see other roles' sessions waits for all of them).
-_PENDING = """
+# The oldest transaction still running that may write the log: a change below it is final.
+# One that began earlier and commits later would otherwise be read past and never applied. A
+# running transaction is known not to write here when pg_stat_activity shows it in another
+# database (a role that may not see other roles' sessions waits for all of them).
+_HORIZON = """
 WITH snapshot AS (SELECT pg_current_snapshot() AS taken),
 elsewhere AS (
     SELECT backend_xid::text AS xid FROM pg_stat_activity
@@ -35,17 +43,34 @@ elsewhere AS (
 horizon AS (
     SELECT COALESCE(
         (SELECT min(running::text::bigint) FROM pg_snapshot_xip(taken) AS running
-         WHERE (running::text::bigint %% 4294967296)::text NOT IN (SELECT xid FROM elsewhere)),
+         WHERE mod(running::text::bigint, 4294967296)::text NOT IN (SELECT xid FROM elsewhere)),
         pg_snapshot_xmax(taken)::text::bigint
     ) AS txid
     FROM snapshot
 )
+"""
+# The final changes after a position, in order.
+_PENDING = (
+    _HORIZON
+    + """
 SELECT change.txid, change.id, change.claim_id::text
 FROM search_searchchange AS change, horizon
 WHERE (change.txid, change.id) > (%s, %s) AND change.txid < horizon.txid
 ORDER BY change.txid, change.id
 LIMIT %s
 """
+)
+# The last final change: where a rebuild starts, replaying what comes after.
+_LAST_POSITION = (
+    _HORIZON
+    + """
+SELECT change.txid, change.id
+FROM search_searchchange AS change, horizon
+WHERE change.txid < horizon.txid
+ORDER BY change.txid DESC, change.id DESC
+LIMIT 1
+"""
+)
 
 _DOCUMENTS = """
 SELECT claim.id::text AS id, claim.version, claim.language, claim.text, claim.summary,
@@ -92,11 +117,42 @@ def index_apply(index: ClaimIndex, *, batch: int = BATCH) -> int:
     return len(pending)
 
 
-def index_follow(index: ClaimIndex, *, until: Callable[[], bool] = lambda: False) -> None:
-    """Apply changes as they come, until ``until()`` says stop."""
+def index_follow(root: Path, *, until: Callable[[], bool] = lambda: False) -> None:
+    """Apply changes as they come to the generation in use under ``root``, following a swap
+    to a rebuilt one, until ``until()`` says stop."""
+    index = ClaimIndex(generation_current(root), writable=True)
     while not until():
+        if (current := generation_current(root)) != index.path:
+            index.close()
+            index = ClaimIndex(current, writable=True)
         if not index_apply(index):
             time.sleep(POLL_SECONDS)
+
+
+def index_rebuild(
+    root: Path,
+    *,
+    progress: Callable[[int, int], None] = lambda done, of: None,
+    batch: int = BATCH,
+) -> ClaimIndex:
+    """Build a new generation from every claim in PostgreSQL beside the one in use, apply the
+    changes made meanwhile, and swap it in; the indexer follows (search_rebuild)."""
+    with connection.cursor() as cursor:
+        # Where the log stands now: the new generation replays what comes after.
+        cursor.execute(_LAST_POSITION)
+        txid, row = cursor.fetchone() or (0, 0)
+        cursor.execute("SELECT id::text FROM claims_claim ORDER BY id")
+        ids = [claim_id for (claim_id,) in cursor.fetchall()]
+    index = ClaimIndex(generation_new(root), writable=True)
+    for start in range(0, len(ids), batch):
+        index.put(claim_documents(ids[start : start + batch]))
+        progress(min(start + batch, len(ids)), len(ids))
+    index.commit(Position(txid, row))
+    while index_apply(index):
+        pass
+    index.close()
+    generation_swap(root, index.path)
+    return index
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from django.db import connections, transaction
 
 from claims import services as claim_services
-from search.index import ClaimDocument, ClaimIndex, Filters, Position
-from search.indexer import claim_documents, index_apply
+from search.index import ClaimDocument, ClaimIndex, Filters, Position, generation_current
+from search.indexer import claim_documents, index_apply, index_rebuild
 from search.models import SearchChange
 from tests import factories as f
 
@@ -135,7 +135,7 @@ def test_the_command_applies_what_is_pending(
     f.claim(text="Grain ports reopen.")
     call_command("search_index", "--once")
     assert "Applied" in capsys.readouterr().out
-    assert ClaimIndex(tmp_path / "command").search("grain").total == 1
+    assert ClaimIndex(generation_current(tmp_path / "command")).search("grain").total == 1
 
 
 def test_the_check_reports_drift_and_says_when_in_step(
@@ -143,7 +143,7 @@ def test_the_check_reports_drift_and_says_when_in_step(
 ) -> None:
     settings.SEARCH_INDEX_DIR = tmp_path / "checked"  # type: ignore[attr-defined]
     kept, lost, edited = (f.claim(text=f"Claim {word}.") for word in ("kept", "lost", "edited"))
-    index = ClaimIndex(tmp_path / "checked", writable=True)
+    index = ClaimIndex(generation_current(tmp_path / "checked"), writable=True)
     applied(index)
     call_command("search_check")
     assert "in step" in capsys.readouterr().out
@@ -160,3 +160,34 @@ def test_the_check_reports_drift_and_says_when_in_step(
     assert "In the index, not in the database (1): 00000000-0000-0000-0000-000000000000" in out
     assert f"Out of date in the index (1): {edited.pk}" in out
     assert str(kept.pk) not in out
+
+
+def test_a_rebuild_while_writes_continue_misses_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: object
+) -> None:
+    root = settings.SEARCH_INDEX_DIR = tmp_path / "rebuilt"  # type: ignore[attr-defined]
+    claims = [f.claim(text=f"Before number{n}.") for n in range(25)]  # three batches of 10
+    old = ClaimIndex(generation_current(root), writable=True)
+    applied(old)
+    old.close()
+    written: list[str] = []
+
+    def progress(done: int, of: int) -> None:  # writes go on while the new index is built
+        written.append(str(f.claim(text=f"During number{len(written)}.").pk))
+        claim_services.claim_update(
+            actor=f.editor(), claim=claims[done - 1], version=1, data={"summary": "Edited."}
+        )
+
+    rebuilt = index_rebuild(root, progress=progress, batch=10)
+
+    assert generation_current(root) == rebuilt.path != old.path
+    current = ClaimIndex(generation_current(root), writable=True)
+    applied(current)  # what the indexer would apply next: nothing, or what came after
+    assert current.count() == len(claims) + len(written) == 28
+    assert current.search("during").total == 3
+    assert current.search("edited").total == 3
+    assert old.path.exists()  # kept a while for readers that still have it open
+    current.close()
+    call_command("search_rebuild")
+    assert "28 of 28 claims (100%" in capsys.readouterr().out
+    assert not old.path.exists()  # two swaps later

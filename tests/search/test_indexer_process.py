@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from harness.worker import wait_until
-from search.index import ClaimIndex
+from search.index import ClaimIndex, generation_current
 from tests import factories as f
 from tests.notifications.conftest import test_database_url as database_url
 from tests.processes import BASE_DIR
@@ -67,7 +68,7 @@ def searchable(index: ClaimIndex, q: str, total: int = 1) -> bool:
 
 
 def test_an_edit_is_found_while_the_indexer_runs(indexer: Indexer, tmp_path: Path) -> None:
-    index = ClaimIndex(tmp_path / "index")  # a reader, as a web process is
+    index = ClaimIndex(generation_current(tmp_path / "index"))  # a reader, as a web process is
     editor = f.editor()
     claim = f.claim(actor=editor, text="Convoys head north.")
     assert searchable(index, "convoys")
@@ -78,7 +79,7 @@ def test_an_edit_is_found_while_the_indexer_runs(indexer: Indexer, tmp_path: Pat
 def test_a_killed_indexer_restarts_with_nothing_missed_or_doubled(
     indexer: Indexer, tmp_path: Path
 ) -> None:
-    index = ClaimIndex(tmp_path / "index")
+    index = ClaimIndex(generation_current(tmp_path / "index"))
     editor = f.editor()
     for number in range(60):
         f.claim(actor=editor, text=f"Convoy number{number} moves.")
@@ -98,3 +99,16 @@ def test_a_second_indexer_on_the_same_directory_exits_saying_why(indexer: Indexe
     assert second.returncode == 1
     assert "one writer per index directory" in second.stderr
     assert indexer.process is not None and indexer.process.poll() is None  # the first goes on
+
+
+def test_the_indexer_follows_a_rebuilt_index(
+    indexer: Indexer, tmp_path: Path, settings: Any
+) -> None:
+    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    f.claim(text="Before the rebuild.")
+    assert searchable(ClaimIndex(generation_current(tmp_path / "index")), "before")
+    call_command("search_rebuild")
+    rebuilt = ClaimIndex(generation_current(tmp_path / "index"))
+    f.claim(text="After the rebuild.")
+    assert searchable(rebuilt, "after"), indexer.output()[-2000:]
+    assert rebuilt.count() == 2

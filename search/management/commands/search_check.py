@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from search.index import ClaimIndex
+from search.index import ClaimIndex, generation_current
 from search.indexer import index_check
 
 SHOWN = 10
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        drift = index_check(ClaimIndex(settings.SEARCH_INDEX_DIR))
+        drift = index_check(ClaimIndex(generation_current(settings.SEARCH_INDEX_DIR)))
         self.stdout.write(
             f"{drift.claims} claims in the database, {drift.indexed} in the index; "
             f"{drift.pending} changes not yet applied."

@@ -8,37 +8,39 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from search.index import ClaimIndex, IndexBusyError
+from search.index import ClaimIndex, IndexBusyError, generation_current
 from search.indexer import index_apply, index_follow
 
 
 class Command(BaseCommand):
     help = (
         "Apply the search change log to the index in SEARCH_INDEX_DIR, as changes come, until "
-        "stopped (SIGTERM or Ctrl-C). One indexer per index directory: a second one exits."
+        "stopped (SIGTERM or Ctrl-C), following a rebuilt index when search_rebuild swaps it "
+        "in. One indexer per index: a second one exits."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Apply what is pending, then exit.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        root = settings.SEARCH_INDEX_DIR
         try:
-            index = ClaimIndex(settings.SEARCH_INDEX_DIR, writable=True)
+            if options["once"]:
+                index = ClaimIndex(generation_current(root), writable=True)
+                applied = 0
+                while done := index_apply(index):
+                    applied += done
+                self.stdout.write(f"Applied {applied} changes; the index is at {index.position()}.")
+                return
+            stopping = False
+
+            def stop(signum: int, frame: Any) -> None:
+                nonlocal stopping
+                stopping = True
+
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+            self.stdout.write(f"Indexing into {root}.")
+            index_follow(root, until=lambda: stopping)
         except IndexBusyError as error:
             raise CommandError(str(error)) from error
-        if options["once"]:
-            applied = 0
-            while done := index_apply(index):
-                applied += done
-            self.stdout.write(f"Applied {applied} changes; the index is at {index.position()}.")
-            return
-        stopping = False
-
-        def stop(signum: int, frame: Any) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"Indexing into {settings.SEARCH_INDEX_DIR} from {index.position()}.")
-        index_follow(index, until=lambda: stopping)
