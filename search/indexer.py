@@ -157,7 +157,7 @@ def index_rebuild(
 
 @dataclass(frozen=True)
 class Drift:
-    """How an index differs from PostgreSQL (ids, at most ``SHOWN`` of each kind)."""
+    """How an index differs from PostgreSQL: the ids of each kind of difference."""
 
     claims: int
     indexed: int
