@@ -11,7 +11,7 @@ from rest_framework import filters, serializers
 from rest_framework.request import Request
 
 from claims.models import Claim, ClaimStatus, Source, SourceKind, Statement, StatementStance
-from claims.search import claim_fulltext
+from search.backends import MAX_RESULTS
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -31,6 +31,11 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+def tag_name(value: str) -> str:
+    """The stored name of the tag a filter's value names (tags are stored in lower case)."""
+    return value.strip().lower()
+
+
 class ClaimFilter(django_filters.FilterSet):
     # distinct=False: a claim has one status, and SELECT DISTINCT made PostgreSQL compute
     # every matching row (counts included) before taking the page (bench/).
@@ -45,15 +50,22 @@ class ClaimFilter(django_filters.FilterSet):
     updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # The search itself is the view's (search.backends): these declare and validate them.
     q = django_filters.CharFilter(
-        method="filter_q",
+        method="filter_noop",
         max_length=500,
-        help_text="Full-text search over claim text, summary, statement quotes and source names "
-        "(stemmed in the language of `lang`, and unaccented). Ordered by relevance unless "
-        "`ordering` is given.",
+        help_text="Full-text search over claim text, summary, claimant, statement quotes and "
+        "source names, in every language (stemmed, accents ignored): words (all must match), "
+        '"a phrase", `or`, `-word`. Best match first unless `ordering` is given (its first '
+        "field then orders the results). The page has `count`, the number of matches (exact, "
+        f"unless `count_exact` is false: at least that many), and pages up to the "
+        f"{MAX_RESULTS:,}th match.",
     )
     lang = django_filters.CharFilter(
-        method="filter_noop", max_length=16, help_text="The language of `q` (default en)."
+        method="filter_noop",
+        max_length=16,
+        help_text="The language of `q` (default en), for stemming it when the server searches "
+        "PostgreSQL rather than its search index.",
     )
 
     class Meta:
@@ -61,11 +73,7 @@ class ClaimFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_tag(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
-        return queryset.filter(tags__name=value.strip().lower())
-
-    def filter_q(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
-        language = self.form.cleaned_data.get("lang") or None
-        return claim_fulltext(queryset, q=value, language=language)
+        return queryset.filter(tags__name=tag_name(value))
 
     def filter_noop(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
         return queryset

@@ -11,7 +11,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
-from rest_framework.utils.urls import replace_query_param
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from search.backends import MAX_RESULTS, Found
 
 
 class CursorPage(CursorPagination):
@@ -96,4 +99,55 @@ class CursorPage(CursorPagination):
             paginated["properties"][link].pop("nullable", None)
             paginated["properties"][link]["type"] = ["string", "null"]
         paginated["required"] = ["next", "previous", "results"]
+        return paginated
+
+
+class ClaimPage(CursorPage):
+    """The claims' pages; a search's (``q``) follow the search's order, their cursor holding
+    the offset of the page's first match, and say how many match (``count``)."""
+
+    def search_window(self, request: Request, order: str) -> tuple[int, int]:
+        """(offset, page size) of the search page the request asks for."""
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        self.page_size = self.get_page_size(request)
+        self.ordering = ("search", order)  # a search's cursors are refused by other lists
+        cursor = self.decode_cursor(request)
+        position = cursor.position if cursor else "0"
+        if not (isinstance(position, str) and position.isdigit()):
+            raise serializers.ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}
+            )
+        return int(position), self.page_size
+
+    def search_response(self, results: Any, found: Found, offset: int) -> Response:
+        following = offset + self.page_size
+        # Beyond a count that is only a lower bound, a full page says there may be more.
+        more = following < found.total if found.exact else len(found.ids) == self.page_size
+        return Response(
+            {
+                "count": found.total,
+                "count_exact": found.exact,
+                "next": self._offset_link(following) if more and following < MAX_RESULTS else None,
+                "previous": self._offset_link(max(offset - self.page_size, 0)) if offset else None,
+                "results": results,
+            }
+        )
+
+    def _offset_link(self, offset: int) -> str:
+        if not offset:
+            return str(remove_query_param(str(self.base_url), self.cursor_query_param))
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=str(offset)))  # type: ignore[arg-type]
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"] = {
+            "count": {
+                "type": "integer",
+                "description": "With q: how many claims match (at least that many when "
+                "count_exact is false).",
+            },
+            "count_exact": {"type": "boolean", "description": "With q: whether count is exact."},
+            **paginated["properties"],
+        }
         return paginated

@@ -10,6 +10,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -18,8 +19,15 @@ from rest_framework.views import APIView
 
 from api import schema
 from api.etags import etag, not_modified, version_from_if_match
-from api.filters import ClaimFilter, SourceFilter, StatementFilter, StrictOrderingFilter
+from api.filters import (
+    ClaimFilter,
+    SourceFilter,
+    StatementFilter,
+    StrictOrderingFilter,
+    tag_name,
+)
 from api.negotiation import FileNegotiation
+from api.pagination import ClaimPage
 from api.parsers import BoundedJSONParser
 from api.serializers import (
     AppearanceSerializer,
@@ -36,8 +44,10 @@ from api.serializers import (
 )
 from claims import selectors
 from claims import services as claim_services
-from claims.models import Appearance, Claim, Source, Statement
+from claims.models import Appearance, Claim, ClaimStatus, Source, Statement
 from core import permissions
+from search.backends import Found, claim_search
+from search.index import Filters
 from verification import services as verification_services
 from verification import workflow
 from verification.models import Channel, Evidence, StatusChange
@@ -112,6 +122,26 @@ def visible_claim_rows(request: Request) -> QuerySet[Claim, dict[str, Any]]:
     return queryset
 
 
+def search_filters(request: Request, given: dict[str, Any]) -> Filters | None:
+    """The list's filters as the search engine applies them; None when nothing can match (an
+    anonymous reader asking for statuses that are not public)."""
+    statuses = set(given.get("status") or ClaimStatus.values)
+    if not request.user.is_authenticated:
+        statuses &= set(workflow.VERDICTS)
+    if not statuses:
+        return None
+    claimant = given.get("claimant")
+    return Filters(
+        statuses=sorted(statuses) if statuses != set(ClaimStatus.values) else (),
+        tags=[tag_name(given["tag"])] if given.get("tag") else [],
+        claimant_id=str(claimant) if claimant else "",
+        assignee=given.get("assignee") or "",
+        updated_since=given.get("updated_since"),
+        created_after=given.get("created_after"),
+        created_before=given.get("created_before"),
+    )
+
+
 def claim_response(
     request: Request, claim_id: Any, status_code: int = status.HTTP_200_OK
 ) -> Response:
@@ -140,6 +170,7 @@ class ClaimViewSet(
     # the latest first seen when it was recorded.
     ordering_annotations = {"first_seen_at": Coalesce("first_seen_at", "created_at")}
     ordering = ["-updated_at"]
+    pagination_class = ClaimPage
     http_method_names = ["get", "post", "patch", "head", "options"]
     public_read = True
     required_perms = {
@@ -164,6 +195,39 @@ class ClaimViewSet(
         if self.request.method in ("POST", "PATCH"):
             return ClaimInputSerializer
         return ClaimSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not request.query_params.get("q", "").strip():
+            return super().list(request, *args, **kwargs)
+        filterset = ClaimFilter(request.query_params, self.get_queryset(), request=request)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        given = filterset.form.cleaned_data
+        q = given["q"]
+        # A search: a page of ids from the search engine, in its order, then their rows from
+        # PostgreSQL through the same filters (a claim changed since it was indexed is
+        # shown as it is now, or left out when it no longer qualifies).
+        ordering = StrictOrderingFilter().get_ordering(request, filterset.qs, self)
+        order = ordering[0].removesuffix("_sort_key") if ordering[0] != "-rank" else ""
+        page = cast("ClaimPage", self.paginator)
+        offset, limit = page.search_window(request, order)
+        filters = search_filters(request, given)
+        found = (
+            claim_search(
+                q,
+                filters=filters,
+                order=order,
+                language=given.get("lang") or "",
+                limit=limit,
+                offset=offset,
+            )
+            if filters is not None
+            else Found([], 0)
+        )
+        rows = {str(row["id"]): row for row in filterset.qs.filter(id__in=found.ids)}
+        shown = [rows[claim_id] for claim_id in found.ids if claim_id in rows]
+        data = ClaimSerializer(shown, many=True, context=self.get_serializer_context()).data
+        return page.search_response(data, found, offset)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

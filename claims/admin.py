@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import pghistory.admin
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, UUIDField, Value
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -22,7 +24,12 @@ from django.utils.safestring import SafeString
 
 from claims import services
 from claims.models import Appearance, Claim, Source, Statement, Tag
-from claims.selectors import claim_edit_history, claim_list, claim_needing_review, claim_search
+from claims.selectors import (
+    NEEDS_REVIEW_STATUSES,
+    claim_edit_history,
+    claim_list,
+    claim_needing_review,
+)
 from core.admin import (
     KeySafeAdminMixin,
     RowServices,
@@ -33,6 +40,8 @@ from core.admin import (
     service_refused,
 )
 from core.forms import SERVICE_ERRORS
+from search.backends import claim_search
+from search.index import Filters
 from verification.admin import (
     ClaimStatusAdminMixin,
     EvidenceAddInline,
@@ -153,6 +162,10 @@ class ClaimAdminForm(VersionedModelForm):
         return parse_tags(self.cleaned_data.get("tags_text") or "")
 
 
+# A search lists at most this many claims, the best matches.
+ADMIN_SEARCH_LIMIT = 1_000
+
+
 class NeedsReviewFilter(admin.SimpleListFilter):
     title = "review"
     parameter_name = "needs_review"
@@ -177,6 +190,30 @@ class AssignedToMeFilter(admin.SimpleListFilter):
         if self.value() == "nobody":
             return queryset.filter(assignee__isnull=True)
         return queryset
+
+
+def _search_filters(request: HttpRequest) -> Filters:
+    """The claim list's filters that the search engine applies itself, so that the best
+    matches it returns are those of the filtered list (the list applies them all again)."""
+    given = request.GET
+    statuses = [given["status__exact"]] if given.get("status__exact") else []
+    if given.get(NeedsReviewFilter.parameter_name) == "yes":
+        statuses = [s for s in NEEDS_REVIEW_STATUSES if not statuses or s in statuses] or ["-"]
+    assignee = ""
+    if given.get(AssignedToMeFilter.parameter_name) == "me":
+        assignee = request.user.get_username()
+    elif (user_id := given.get("assignee__id__exact", "")).isdigit():
+        user = get_user_model().objects.filter(pk=user_id).first()
+        assignee = user.get_username() if user else "-"
+    tags = []
+    if (tag_id := given.get("tags__id__exact", "")).isdigit():
+        tags = [Tag.objects.filter(pk=tag_id).values_list("name", flat=True).first() or "-"]
+    return Filters(
+        statuses=statuses,
+        tags=tags,
+        assignee=assignee,
+        claimant_id=given.get("claimant__id__exact", ""),
+    )
 
 
 CLAIM_FORM_FIELDS = ("text", "summary", "claimant", "first_seen_at", "language", "assignee")
@@ -205,8 +242,11 @@ class ClaimAdmin(ClaimStatusAdminMixin, ServiceWriteAdmin):
         ("claimant", admin.RelatedOnlyFieldListFilter),
     ]
     list_select_related = ["claimant", "assignee"]
-    search_fields = ["text"]
-    search_help_text = "Searches the claim text, the claimant's name and statement sources' names."
+    search_fields = ["text"]  # searched through search.backends (get_search_results)
+    search_help_text = (
+        "Searches claim text, summary, claimant, statement quotes and sources, in every "
+        'language, best match first: words (all must match), "a phrase", or, -word.'
+    )
     list_per_page = 50
     autocomplete_fields = ["claimant"]
     readonly_fields = [
@@ -250,8 +290,29 @@ class ClaimAdmin(ClaimStatusAdminMixin, ServiceWriteAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Claim], bool]:
-        # Matches statements through EXISTS, so no claim is listed twice.
-        return claim_search(queryset, search_term), False
+        """The best matches (ADMIN_SEARCH_LIMIT), filtered as the list is, best first."""
+        if not search_term.strip():
+            return queryset, False
+        found = claim_search(
+            search_term, filters=_search_filters(request), limit=ADMIN_SEARCH_LIMIT
+        )
+        if found.total > ADMIN_SEARCH_LIMIT:
+            total = f"{found.total:,}" + ("" if found.exact else "+")
+            messages.info(
+                request,
+                f"The {ADMIN_SEARCH_LIMIT:,} best of {total} matches are listed: add words or "
+                "filters to narrow the search.",
+            )
+        position = Func(
+            Value(found.ids, output_field=ArrayField(UUIDField())),
+            F("id"),
+            function="array_position",
+            output_field=IntegerField(),
+        )
+        matches = queryset.filter(pk__in=found.ids)
+        if ORDER_VAR in request.GET:  # a column the reviewer chose to order by
+            return matches, False
+        return matches.alias(search_position=position).order_by("search_position"), False
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any

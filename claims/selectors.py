@@ -10,9 +10,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Func, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils.text import smart_split, unescape_string_literal
 from pghistory.models import Events
 
 from claims.models import Claim, ClaimStatus, Source, Statement, StatementStance, Tag
@@ -89,25 +88,6 @@ def _claim_rows() -> QuerySet[Claim, dict[str, Any]]:
 
 def claim_needing_review(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
     return queryset.filter(status__in=NEEDS_REVIEW_STATUSES)
-
-
-def claim_search(queryset: QuerySet[Claim], term: str) -> QuerySet[Claim]:
-    """Claims whose text, claimant name or a statement's source name holds every word.
-
-    Statements are matched with ``EXISTS`` rather than a join, so no claim is listed twice.
-    """
-    for word in smart_split(term):
-        if word[0] in "\"'" and word[0] == word[-1] and len(word) > 1:
-            word = unescape_string_literal(word)
-        if not word.strip():
-            continue
-        quoted_by_source = Statement.objects.filter(
-            claim=OuterRef("pk"), source__name__icontains=word
-        )
-        queryset = queryset.filter(
-            Q(text__icontains=word) | Q(claimant__name__icontains=word) | Exists(quoted_by_source)
-        )
-    return queryset
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
+from search.backends import search_health
 
 
 @never_cache
@@ -18,7 +19,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """The database and the broker answer."""
+    """The database and the broker answer; which engine answers searches, and why."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -33,6 +34,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except Exception as error:
         checks["broker"] = f"error: {error.__class__.__name__}"
     ready = all(value == "ok" for value in checks.values())
+    # Searching PostgreSQL while the index is rebuilt is degraded, not unavailable: a warning.
+    engine, state = search_health()
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
+        {
+            "status": "ok" if ready else "unavailable",
+            **checks,
+            "search": engine,
+            "search_state": state,
+        },
+        status=200 if ready else 503,
     )

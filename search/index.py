@@ -34,7 +34,7 @@ import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +57,21 @@ LEMMATISED = ("uk",)
 LANGUAGES = (*STEMMERS, *LEMMATISED)
 WORD_MAX_LENGTH = 40  # longer "words" (a hash, a URL's path) are not indexed
 WRITER_HEAP_BYTES = 64_000_000
+# What the documents hold and how: an index written with another is rebuilt, not read.
+SCHEMA_VERSION = 2
 _POSITION_FILE = "position.json"
 _CURRENT = "current"
 _KEEP_OLD_GENERATIONS = 1  # kept after a swap, for processes that still read it
 _WORD = re.compile(r"\w+")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class IndexBusyError(RuntimeError):
     """Another writer holds the index directory."""
+
+
+class IndexUnavailableError(RuntimeError):
+    """There is no usable index: missing, never built, damaged or of another schema."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ class ClaimDocument:
     assignee: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    first_seen_at: datetime | None = None
+    first_seen_at: datetime | None = None  # else when recorded, as the API orders claims
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,10 @@ class Hits:
     total: int
 
 
+# The orders a search can have besides relevance: the dates the index holds.
+ORDER_FIELDS = ("updated_at", "created_at", "first_seen_at")
+
+
 @dataclass(frozen=True, order=True)
 class Position:
     """Where in the change log an index stands: (transaction id, row id) of the last applied."""
@@ -122,6 +133,14 @@ def generation_current(root: Path) -> Path:
     if not link.exists():
         generation_swap(root, generation_new(root))
     return link.resolve()
+
+
+def generation_open(root: Path, *, writable: bool = False) -> ClaimIndex:
+    """The index in use under ``root``; ``IndexUnavailableError`` says why there is none."""
+    link = Path(root) / _CURRENT
+    if not link.exists():
+        raise IndexUnavailableError(f"there is no search index in {root}")
+    return ClaimIndex.built(link.resolve(), writable=writable)
 
 
 def generation_new(root: Path) -> Path:
@@ -148,6 +167,10 @@ def language_of(code: str) -> str:
     """The index's language of a claim's language code ("pt-BR" -> "pt"), or ""."""
     base = (code or "").strip().lower().replace("_", "-").split("-")[0]
     return base if base in LANGUAGES else ""
+
+
+def _microseconds(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def _lemmas(text: str, language: str) -> str:
@@ -183,8 +206,8 @@ def _schema() -> Any:
             builder.add_text_field(f"stem_{code}_{part}", tokenizer_name=f"stem_{code}")
     for name in ("status", "tag", "claimant_id", "assignee", "language"):
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
-    for name in ("created_at", "updated_at", "first_seen_at"):
-        builder.add_date_field(name, indexed=True, fast=True)
+    for name in ORDER_FIELDS:  # microseconds since 1970: tantivy's dates keep seconds only
+        builder.add_integer_field(name, indexed=True, fast=True)
     return builder.build()
 
 
@@ -215,6 +238,31 @@ class ClaimIndex:
                     "per index directory. Stop it first, or give this one a directory of its own."
                 ) from error
 
+    @classmethod
+    def built(cls, path: Path, *, writable: bool = False) -> ClaimIndex:
+        """The index built in ``path`` by this version of the schema, or
+        ``IndexUnavailableError`` saying why not (never built, damaged, another schema)."""
+        try:
+            stored = json.loads((Path(path) / _POSITION_FILE).read_text())
+        except FileNotFoundError:
+            raise IndexUnavailableError(f"the search index in {path} was never built") from None
+        except (OSError, ValueError) as error:
+            raise IndexUnavailableError(
+                f"the search index in {path} is damaged: {error}"
+            ) from error
+        if not isinstance(stored, dict) or stored.get("schema") != SCHEMA_VERSION:
+            raise IndexUnavailableError(
+                f"the search index in {path} was built by another version (schema "
+                f"{stored.get('schema', 1) if isinstance(stored, dict) else '?'}, this one "
+                f"{SCHEMA_VERSION})"
+            )
+        try:
+            return cls(path, writable=writable)
+        except ValueError as error:  # tantivy's "Data corrupted", "Schema error", ...
+            raise IndexUnavailableError(
+                f"the search index in {path} is damaged: {error}"
+            ) from error
+
     # --- Writing ---------------------------------------------------------------------------
 
     def put(self, documents: Iterable[ClaimDocument]) -> None:
@@ -236,7 +284,9 @@ class ClaimIndex:
             self._writer.rollback()  # a failed commit leaves the writer dropping what follows
             raise
         temporary = self.path / f".{_POSITION_FILE}.tmp"
-        temporary.write_text(json.dumps({"txid": position.txid, "row": position.row}))
+        temporary.write_text(
+            json.dumps({"txid": position.txid, "row": position.row, "schema": SCHEMA_VERSION})
+        )
         temporary.replace(self.path / _POSITION_FILE)
         self._index.reload()
 
@@ -278,25 +328,48 @@ class ClaimIndex:
         ):
             for value in filter(None, values):
                 document.add_text(name, value)
-        for name in ("created_at", "updated_at", "first_seen_at"):
+        for name in ORDER_FIELDS:
             if (value := getattr(claim, name)) is not None:
-                document.add_date(name, value)
+                document.add_integer(name, _microseconds(value))
         return document
 
     # --- Searching -------------------------------------------------------------------------
 
     def search(
-        self, q: str, *, filters: Filters = Filters(), limit: int = 50, offset: int = 0
+        self,
+        q: str,
+        *,
+        filters: Filters = Filters(),
+        limit: int = 50,
+        offset: int = 0,
+        order: str = "",
     ) -> Hits:
-        """The ids of the best matches of ``q`` (``limit`` from ``offset``) and how many match."""
+        """The ids of the best matches of ``q`` (``limit`` from ``offset``) and how many match.
+
+        Best first, or by ``order``: a date of ``ORDER_FIELDS``, ``-`` in front for the
+        latest first.
+        """
         query = self._query(q)
         if query is None:
             return Hits([], 0)
         clauses = [(Occur.Must, query), *self._filters(filters)]
+        ordering: dict[str, Any] = {}
+        if order:
+            name = order.removeprefix("-")
+            if name not in ORDER_FIELDS:
+                raise ValueError(f"cannot order by {order!r}; use one of {ORDER_FIELDS}")
+            descending = order.startswith("-")
+            ordering = {
+                "order_by_field": name,
+                "order": tantivy.Order.Desc if descending else tantivy.Order.Asc,
+            }
         self._index.reload()  # the writer's last commit (another process's), not a second late
         searcher = self._index.searcher()
-        found = searcher.search(Query.boolean_query(clauses), limit, count=True, offset=offset)
-        return Hits([searcher.doc(address)["id"][0] for _, address in found.hits], found.count)
+        found = searcher.search(  # tantivy panics on a limit of 0: count with 1, show none
+            Query.boolean_query(clauses), max(limit, 1), count=True, offset=offset, **ordering
+        )
+        hits = found.hits[: max(limit, 0)]
+        return Hits([searcher.doc(address)["id"][0] for _, address in hits], found.count)
 
     def versions(self) -> dict[str, int]:
         """Every claim in the index, with the version of the claim it was built from."""
@@ -372,9 +445,11 @@ class ClaimIndex:
             ("created_at", filters.created_after, filters.created_before),
         ):
             if since or before:
-                date = tantivy.FieldType.Date
-                exclusive = before is not None  # "before": up to, not at
+                lower = _microseconds(since) if since else None
+                upper = _microseconds(before) if before else None
                 wanted.append(
-                    Query.range_query(schema, name, date, since, before, True, not exclusive)
+                    Query.range_query(
+                        schema, name, tantivy.FieldType.Integer, lower, upper, True, upper is None
+                    )  # "before": up to, not at
                 )
         return [(Occur.Must, Query.const_score_query(query, 0.0)) for query in wanted]

@@ -9,22 +9,29 @@ applies the same changes again when it restarts.
 
 from __future__ import annotations
 
+import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from search.index import (
     ClaimDocument,
     ClaimIndex,
+    IndexUnavailableError,
     Position,
     generation_current,
     generation_new,
+    generation_open,
     generation_swap,
 )
+
+logger = logging.getLogger(__name__)
 
 BATCH = 1_000
 # How often an idle indexer looks for changes; a busy one commits after every batch.
@@ -76,7 +83,8 @@ _DOCUMENTS = """
 SELECT claim.id::text AS id, claim.version, claim.language, claim.text, claim.summary,
        claim.status, COALESCE(claim.claimant_id::text, '') AS claimant_id,
        COALESCE(claimant.name, '') AS claimant, COALESCE(assignee.username, '') AS assignee,
-       claim.created_at, claim.updated_at, claim.first_seen_at,
+       claim.created_at, claim.updated_at,
+       COALESCE(claim.first_seen_at, claim.created_at) AS first_seen_at,  -- the API's order
        ARRAY(SELECT tag.name FROM claims_claimtag AS link JOIN claims_tag AS tag
              ON tag.id = link.tag_id WHERE link.claim_id = claim.id ORDER BY tag.name) AS tags,
        ARRAY(SELECT statement.quote FROM claims_statement AS statement
@@ -117,16 +125,46 @@ def index_apply(index: ClaimIndex, *, batch: int = BATCH) -> int:
     return len(pending)
 
 
-def index_follow(root: Path, *, until: Callable[[], bool] = lambda: False) -> None:
-    """Apply changes as they come to the generation in use under ``root``, following a swap
-    to a rebuilt one, until ``until()`` says stop."""
-    index = ClaimIndex(generation_current(root), writable=True)
+def index_ready(root: Path) -> ClaimIndex:
+    """The index in use under ``root``, for writing; rebuilt first when there is none, when it
+    is damaged or of another schema, or when the change log no longer covers it (it is not
+    registered: never, or dropped for lagging beyond the log's retention)."""
+    try:
+        index = generation_open(root, writable=True)
+    except IndexUnavailableError as error:
+        logger.warning("Rebuilding the search index: %s.", error)
+        return index_rebuild(root, writable=True)
+    if not index_report(index):
+        index.close()
+        logger.warning(
+            "Rebuilding the search index in %s: the change log no longer covers it (it is not "
+            "registered, or fell behind by more than the log's retention).",
+            index.path,
+        )
+        return index_rebuild(root, writable=True)
+    return index
+
+
+def index_follow(
+    root: Path,
+    *,
+    until: Callable[[], bool] = lambda: False,
+    ready: Callable[[ClaimIndex], None] = lambda index: None,
+) -> None:
+    """Apply changes as they come to the generation in use under ``root`` (``ready`` is told
+    when it is), following a swap to a rebuilt one, until ``until()`` says stop."""
+    index = index_ready(root)
+    ready(index)
     while not until():
-        if (current := generation_current(root)) != index.path:
+        if generation_current(root) != index.path:  # search_rebuild swapped one in
             index.close()
-            index = ClaimIndex(current, writable=True)
+            index_unregister(index.path)
+            index = index_ready(root)
         if not index_apply(index):
             time.sleep(POLL_SECONDS)
+        elif not index_report(index):
+            index.close()
+            index = index_ready(root)
 
 
 def index_rebuild(
@@ -134,25 +172,109 @@ def index_rebuild(
     *,
     progress: Callable[[int, int], None] = lambda done, of: None,
     batch: int = BATCH,
+    writable: bool = False,
 ) -> ClaimIndex:
     """Build a new generation from every claim in PostgreSQL beside the one in use, apply the
-    changes made meanwhile, and swap it in; the indexer follows (search_rebuild)."""
+    changes made meanwhile, and swap it in; the indexer follows (search_rebuild). The new
+    generation is registered from the start, so the log keeps what it has to replay.
+    ``writable``: keep writing it (the indexer), else give up its lock."""
+    directory = generation_new(root)
     with connection.cursor() as cursor:
         # Where the log stands now: the new generation replays what comes after.
         cursor.execute(_LAST_POSITION)
         txid, row = cursor.fetchone() or (0, 0)
+    index_register(directory, Position(txid, row))
+    with connection.cursor() as cursor:
         cursor.execute("SELECT id::text FROM claims_claim ORDER BY id")
         ids = [claim_id for (claim_id,) in cursor.fetchall()]
-    index = ClaimIndex(generation_new(root), writable=True)
+    index = ClaimIndex(directory, writable=True)
     for start in range(0, len(ids), batch):
         index.put(claim_documents(ids[start : start + batch]))
         progress(min(start + batch, len(ids)), len(ids))
     index.commit(Position(txid, row))
     while index_apply(index):
         pass
-    index.close()
+    index_report(index)
+    if not writable:
+        index.close()
     generation_swap(root, index.path)
     return index
+
+
+# --- The registry of indexes, and pruning the log -------------------------------------------
+
+
+def index_name(directory: Path) -> str:
+    """An index's name in the registry: this host's name and the index's directory."""
+    return f"{socket.gethostname()}:{Path(directory).resolve()}"
+
+
+def index_register(directory: Path, position: Position) -> None:
+    """Keep the log from ``position`` on for the index in ``directory``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO search_searchindex (name, txid, row, seen_at) VALUES (%s, %s, %s, now())"
+            " ON CONFLICT (name) DO UPDATE SET txid = EXCLUDED.txid, row = EXCLUDED.row,"
+            " seen_at = EXCLUDED.seen_at",
+            [index_name(directory), position.txid, position.row],
+        )
+
+
+def index_report(index: ClaimIndex) -> bool:
+    """Record where ``index`` stands; False when it is not registered (see SearchIndex)."""
+    position = index.position()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE search_searchindex SET txid = %s, row = %s, seen_at = now() WHERE name = %s",
+            [position.txid, position.row, index_name(index.path)],
+        )
+        return bool(cursor.rowcount)
+
+
+def index_unregister(directory: Path) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_searchindex WHERE name = %s", [index_name(directory)])
+
+
+@dataclass(frozen=True)
+class Pruned:
+    changes: int
+    dropped: list[str]  # indexes left behind by more than the retention
+
+
+def log_prune(*, retention: timedelta) -> Pruned:
+    """Delete the changes every registered index has applied, and those older than
+    ``retention`` whoever has not applied them: an index that had not is dropped from the
+    registry, and its indexer rebuilds it."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            DELETE FROM search_searchindex AS ix
+            WHERE EXISTS (SELECT FROM search_searchchange AS change
+                          WHERE change.at < now() - %s
+                            AND (change.txid, change.id) > (ix.txid, ix.row))
+            RETURNING ix.name
+            """,
+            [retention],  # type: ignore[list-item]  # psycopg sends an interval
+        )
+        dropped = sorted(name for (name,) in cursor.fetchall())
+        cursor.execute(
+            """
+            DELETE FROM search_searchchange AS change
+            WHERE change.at < now() - %s
+               OR (change.txid, change.id) <= (SELECT ix.txid, ix.row FROM search_searchindex AS ix
+                                               ORDER BY ix.txid, ix.row LIMIT 1)
+            """,
+            [retention],  # type: ignore[list-item]  # psycopg sends an interval
+        )
+        changes = cursor.rowcount
+    for name in dropped:
+        logger.warning(
+            "Search index %s fell behind the change log by more than %s; its indexer rebuilds it.",
+            name,
+            retention,
+        )
+    return Pruned(changes=changes, dropped=dropped)
 
 
 @dataclass(frozen=True)

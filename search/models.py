@@ -24,3 +24,24 @@ class SearchChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.txid}/{self.id}: {self.claim_id}"
+
+
+class SearchIndex(models.Model):
+    """An index that reads the change log, and the last position it applied.
+
+    Every index is registered by the rebuild that made it; its indexer moves the position
+    as it applies changes. The log is pruned below the position of the index furthest behind
+    (search.indexer.log_prune); an index left behind by more than the retention is dropped
+    from here, and its indexer rebuilds it.
+    """
+
+    name = models.CharField(primary_key=True, max_length=500, help_text="host:directory")
+    txid = models.BigIntegerField()
+    row = models.BigIntegerField()
+    seen_at = models.DateTimeField(db_default=models.functions.Now())
+
+    class Meta:
+        verbose_name_plural = "search indexes"
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.txid}/{self.row}"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,28 @@ def _broker_connections_closed(django_db_setup: None) -> Iterator[None]:
 def _media_root(settings: Settings, tmp_path: Path) -> None:
     """Each test stores uploads in its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _search_index_dir(settings: Settings, tmp_path: Path) -> None:
+    """Each test has a search index directory of its own, empty: searches go to PostgreSQL
+    until the test builds an index (``search_engine``)."""
+    settings.SEARCH_INDEX_DIR = tmp_path / "search"
+
+
+@pytest.fixture(params=["index", "postgres"])
+def search_engine(request: pytest.FixtureRequest, settings: Settings) -> Callable[[], None]:
+    """Each search engine in turn (SEARCH_BACKEND); call the value once the claims are
+    written, before searching: it builds the index from them."""
+    settings.SEARCH_BACKEND = request.param
+
+    def ready() -> None:
+        if request.param == "index":
+            from search.indexer import index_rebuild
+
+            index_rebuild(settings.SEARCH_INDEX_DIR)
+
+    return ready
 
 
 @pytest.fixture(autouse=True)

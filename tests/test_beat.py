@@ -12,6 +12,7 @@ def test_every_scheduled_task_is_a_registered_task() -> None:
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled == {
         "notifications.deliveries_requeue_task",
+        "search.log_prune_task",
         "verification.evidence_orphans_remove_task",
     }
     assert scheduled <= set(app.tasks)

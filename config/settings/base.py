@@ -6,6 +6,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 import pghistory
+from django.core.exceptions import ImproperlyConfigured
 
 from config import database_roles, embedded
 
@@ -153,6 +154,14 @@ STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # The claims' full-text index (search/): derived data, rebuilt from PostgreSQL; one per host.
 SEARCH_INDEX_DIR = Path(env("SEARCH_INDEX_DIR", default=str(VAR_DIR / "search")))
+# "index": claim search through the index in SEARCH_INDEX_DIR (PostgreSQL while it is
+# unavailable); "postgres": PostgreSQL full-text only, no index directory, no indexer.
+SEARCH_BACKEND = env("SEARCH_BACKEND", default="index")
+if SEARCH_BACKEND not in ("index", "postgres"):
+    raise ImproperlyConfigured(f'SEARCH_BACKEND is "index" or "postgres", not {SEARCH_BACKEND!r}.')
+# Changes to claims older than this are pruned from the search change log even when an index
+# has not applied them; that index is rebuilt (README, Search index).
+SEARCH_CHANGE_RETENTION_DAYS = env.float("SEARCH_CHANGE_RETENTION_DAYS", default=7.0)
 # Evidence files are never served from MEDIA_URL; the download view checks permissions.
 MEDIA_URL = "/media-not-served/"
 STORAGES = {
@@ -226,6 +235,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.deliveries_requeue_task",
         "schedule": NOTIFY_SWEEP_SECONDS,
     },
+    "search-log-prune": {"task": "search.log_prune_task", "schedule": 600.0},
     "verification-evidence-orphans-remove": {
         "task": "verification.evidence_orphans_remove_task",
         "schedule": 24 * 3600.0,

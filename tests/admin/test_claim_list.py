@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
@@ -135,7 +136,7 @@ def test_filter_by_assignee_tag_and_claimant(
 
 
 def test_search_text_claimant_and_statement_sources_without_duplicates(
-    editor_client: Client,
+    editor_client: Client, search_engine: Callable[[], None]
 ) -> None:
     kuleba = factories.source(name="Dmytro Kuleba")
     peskov = factories.source(name="Dmitry Peskov")
@@ -146,6 +147,7 @@ def test_search_text_claimant_and_statement_sources_without_duplicates(
     factories.statement(claim=countered, source=kuleba, quote="We will see.")
     factories.statement(claim=countered, source=kuleba, quote="We still will see.")
     factories.claim(text="Something unrelated.")
+    search_engine()
 
     assert listed(editor_client.get(LIST_URL + "?q=crimea")) == [by_text.text]
     assert listed(editor_client.get(LIST_URL + "?q=peskov")) == [by_claimant.text]
@@ -197,3 +199,46 @@ def test_query_count_does_not_grow_with_the_page(
     assert queries_for(editor_client, LIST_URL + "?q=claim") == queries_for(
         editor_client, LIST_URL + "?q=claim+0"
     )
+
+
+def test_search_lists_the_best_match_first_within_the_filters(
+    editor_client: Client, search_engine: Callable[[], None]
+) -> None:
+    in_quote = factories.claim(text="Convoys head north.")
+    factories.statement(claim=in_quote, quote="A satellite saw them.")
+    in_text = factories.claim(text="Satellite images show the convoy.")
+    reviewed = factories.claim(text="The convoy turned back.", summary="Seen by satellite.")
+    factories.transition(claim=reviewed, status="in_review")
+    search_engine()
+
+    assert listed(editor_client.get(LIST_URL + "?q=satellite")) == [
+        in_text.text,
+        reviewed.text,
+        in_quote.text,
+    ]
+    assert listed(editor_client.get(LIST_URL + "?q=satellite&status__exact=in_review")) == [
+        reviewed.text
+    ]
+    assert (
+        listed(editor_client.get(LIST_URL + "?q=satellite&needs_review=yes&status__exact=false"))
+        == []
+    )
+    # A column chosen to order by orders the matches (2: the text, descending).
+    by_text = listed(editor_client.get(LIST_URL + "?q=satellite&o=-2"))
+    assert sorted(by_text) == sorted([in_text.text, reviewed.text, in_quote.text])
+
+
+def test_a_search_lists_the_best_thousand(
+    editor_client: Client, search_engine: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claims import admin as claims_admin
+
+    monkeypatch.setattr(claims_admin, "ADMIN_SEARCH_LIMIT", 2)
+    for number in range(3):
+        factories.claim(text=f"Drills {number}.")
+    search_engine()
+
+    page = editor_client.get(LIST_URL + "?q=drills")
+
+    assert len(listed(page)) == 2
+    assert "The 2 best of 3 matches are listed" in page.content.decode()

@@ -183,10 +183,11 @@ def test_filter_by_creation_and_update_times(viewer_api, claims):
     assert len(ids(far_east)) == 3
 
 
-def test_full_text_search(viewer_api, claims):
-    # claims/search.py is being finished by another change; this pins the API's side.
+def test_full_text_search(viewer_api, claims, search_engine):
+    search_engine()  # more in tests/api/test_claim_search.py
     found = viewer_api.get(CLAIMS, {"q": "troop"})
     assert ids(found) == [str(claims["troops"].pk)]
+    assert found.json()["count"] == 1
     assert ids(viewer_api.get(CLAIMS, {"q": "Peskov", "status": "in_review"})) == [
         str(claims["drills"].pk)
     ]

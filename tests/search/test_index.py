@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from search.index import ClaimDocument, ClaimIndex, Filters, IndexBusyError, Position
+from search.index import ClaimDocument, ClaimIndex, Filters, Hits, IndexBusyError, Position
 from tests.processes import BASE_DIR
 
 CLAIMS = [
@@ -157,6 +157,7 @@ def test_filters_apply_inside_the_index_with_an_exact_total(index: ClaimIndex) -
     assert found(index, "troops", created_before=datetime(2022, 2, 15, 9, tzinfo=UTC)) == []
     page = index.search("troops", limit=1, offset=1)
     assert (page.ids, page.total) == (["context"], 3)
+    assert index.search("troops", limit=0) == Hits([], 3)  # a count alone
 
 
 def test_a_claim_is_replaced_and_removed_by_id(index: ClaimIndex) -> None:

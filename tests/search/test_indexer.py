@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections, transaction
+from django.db.models.functions import Now
 
 from claims import services as claim_services
 from search.index import ClaimDocument, ClaimIndex, Filters, Position, generation_current
-from search.indexer import claim_documents, index_apply, index_rebuild
-from search.models import SearchChange
+from search.indexer import (
+    Pruned,
+    claim_documents,
+    index_apply,
+    index_name,
+    index_ready,
+    index_rebuild,
+    index_report,
+    index_unregister,
+    log_prune,
+)
+from search.models import SearchChange, SearchIndex
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -191,3 +205,102 @@ def test_a_rebuild_while_writes_continue_misses_nothing(
     call_command("search_rebuild")
     assert "28 of 28 claims (100%" in capsys.readouterr().out
     assert not old.path.exists()  # two swaps later
+
+
+def damage_meta(directory: Path) -> None:
+    (directory / "meta.json").write_text("{ not json")
+
+
+def older_schema(directory: Path) -> None:
+    (directory / "position.json").write_text('{"txid": 1, "row": 1}')  # schema 1's
+
+
+def unregistered(directory: Path) -> None:
+    index_unregister(directory)
+
+
+def nothing(directory: Path) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (damage_meta, "is damaged"),
+        (older_schema, "built by another version"),
+        (unregistered, "the change log no longer covers it"),
+        (nothing, None),
+    ],
+)
+def test_the_indexer_rebuilds_an_index_it_cannot_use(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: Any, said: str | None
+) -> None:
+    root = tmp_path / "index"
+    f.claim(text="Grain ports reopen.")
+    built = index_rebuild(root)
+    damage(built.path)
+    f.claim(text="Grain ships leave.")
+
+    with caplog.at_level(logging.WARNING, logger="search.indexer"):
+        index = index_ready(root)
+        applied(index)
+
+    assert index.search("grain").total == 2
+    if said is None:
+        assert index.path == built.path and not caplog.text
+    else:
+        assert index.path != built.path and said in caplog.text
+
+
+def test_with_no_index_the_indexer_builds_one_and_the_check_says_there_is_none(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    f.claim(text="Grain ports reopen.")
+    with pytest.raises(CommandError, match="No search index to check: there is no search index"):
+        call_command("search_check")
+    assert index_ready(settings.SEARCH_INDEX_DIR).search("grain").total == 1
+    call_command("search_check")
+
+
+def test_the_log_is_pruned_below_every_registered_index(tmp_path: Path) -> None:
+    ahead, behind = (index_rebuild(tmp_path / name, writable=True) for name in ("a", "b"))
+    for number in range(4):
+        f.claim(text=f"Claim {number}.")
+    applied(ahead)
+    index_report(ahead)
+    assert SearchChange.objects.count() == 4
+
+    assert log_prune(retention=timedelta(days=7)) == Pruned(changes=0, dropped=[])
+    for _ in range(2):  # the one behind applies two changes
+        index_apply(behind, batch=1)
+    index_report(behind)
+    assert log_prune(retention=timedelta(days=7)) == Pruned(changes=2, dropped=[])
+    assert SearchChange.objects.count() == 2
+    applied(behind)
+    index_report(behind)
+    assert log_prune(retention=timedelta(days=7)).changes == 2
+    assert index_name(ahead.path) in {index.name for index in SearchIndex.objects.all()}
+
+
+def test_an_index_behind_by_more_than_the_retention_is_dropped_then_rebuilt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "index"
+    lagging = index_rebuild(root, writable=True)
+    f.claim(text="Grain ports reopen.")
+    SearchChange.objects.update(at=Now() - timedelta(days=8))
+    f.claim(text="Grain ships leave.")  # a recent change: kept
+
+    with caplog.at_level(logging.WARNING, logger="search.indexer"):
+        pruned = log_prune(retention=timedelta(days=7))
+
+    assert pruned == Pruned(changes=1, dropped=[index_name(lagging.path)])
+    assert "fell behind the change log by more than 7 days" in caplog.text
+    assert SearchChange.objects.count() == 1
+    applied(lagging)
+    assert lagging.search("grain").total == 1  # the pruned change is lost to it...
+    assert not index_report(lagging)  # ...so its indexer is told, and rebuilds
+    lagging.close()
+    rebuilt = index_ready(root)
+    assert rebuilt.search("grain").total == 2

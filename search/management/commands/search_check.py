@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from search.index import ClaimIndex, generation_current
+from search.index import IndexUnavailableError, generation_open
 from search.indexer import index_check
 
 SHOWN = 10
@@ -21,7 +21,14 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        drift = index_check(ClaimIndex(generation_current(settings.SEARCH_INDEX_DIR)))
+        try:
+            index = generation_open(settings.SEARCH_INDEX_DIR)
+        except IndexUnavailableError as error:
+            raise CommandError(
+                f"No search index to check: {error}. The indexer (search_index) rebuilds it "
+                "when it starts; search_rebuild builds one now."
+            ) from error
+        drift = index_check(index)
         self.stdout.write(
             f"{drift.claims} claims in the database, {drift.indexed} in the index; "
             f"{drift.pending} changes not yet applied."

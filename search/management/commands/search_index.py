@@ -8,15 +8,16 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from search.index import ClaimIndex, IndexBusyError, generation_current
-from search.indexer import index_apply, index_follow
+from search.index import IndexBusyError
+from search.indexer import index_apply, index_follow, index_ready, index_report
 
 
 class Command(BaseCommand):
     help = (
         "Apply the search change log to the index in SEARCH_INDEX_DIR, as changes come, until "
         "stopped (SIGTERM or Ctrl-C), following a rebuilt index when search_rebuild swaps it "
-        "in. One indexer per index: a second one exits."
+        "in. An index that is missing, damaged, of another version or no longer covered by "
+        "the log is rebuilt first. One indexer per index: a second one exits."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,10 +27,11 @@ class Command(BaseCommand):
         root = settings.SEARCH_INDEX_DIR
         try:
             if options["once"]:
-                index = ClaimIndex(generation_current(root), writable=True)
+                index = index_ready(root)
                 applied = 0
                 while done := index_apply(index):
                     applied += done
+                index_report(index)
                 self.stdout.write(f"Applied {applied} changes; the index is at {index.position()}.")
                 return
             stopping = False
@@ -40,7 +42,12 @@ class Command(BaseCommand):
 
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
-            self.stdout.write(f"Indexing into {root}.")
-            index_follow(root, until=lambda: stopping)
+            index_follow(
+                root,
+                until=lambda: stopping,
+                ready=lambda index: self.stdout.write(
+                    f"Indexing into {index.path}, from {index.position()}."
+                ),
+            )
         except IndexBusyError as error:
             raise CommandError(str(error)) from error

@@ -1,0 +1,184 @@
+"""Claim search: one interface, two engines, the index and PostgreSQL full-text.
+
+``claim_search`` answers the API's ``q``, the admin's search box (and the public site's) with
+the ids of a page of matching claims in the search's order and how many match; callers read
+the rows from PostgreSQL, so what a page shows is never stale. ``SEARCH_BACKEND`` chooses the
+engine: ``index`` (the default) searches this host's index (search.index), and PostgreSQL
+while the index is unavailable (missing, never built, damaged, of another version), saying so
+in the logs and in ``/readyz`` until the indexer has rebuilt it; ``postgres`` searches
+PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from claims.models import Claim
+from claims.search import claim_fulltext
+from search.index import ORDER_FIELDS, ClaimIndex, Filters, IndexUnavailableError, generation_open
+
+logger = logging.getLogger(__name__)
+
+# How deep a search pages: beyond it, narrow the search (every engine's cost grows with it).
+MAX_RESULTS = 10_000
+# PostgreSQL counts a search's matches up to this, and says "at least" beyond: an exact count
+# visits every match, 170,000 of a million claims for a common word (bench/).
+POSTGRES_COUNT_CAP = 1_000
+# A warning about an unavailable index is logged at most this often by a process.
+WARN_EVERY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of a search: the claims' ids in order, and how many match."""
+
+    ids: list[str]
+    total: int
+    exact: bool = True  # False: at least ``total`` match
+    engine: str = "index"
+
+
+class IndexEngine:
+    """This host's index in ``SEARCH_INDEX_DIR``, opened once per process and per generation."""
+
+    name: ClassVar[str] = "index"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._index: ClaimIndex | None = None
+
+    def reader(self) -> ClaimIndex:
+        """The index in use, following a rebuild's swap; ``IndexUnavailableError`` if none."""
+        current = (self.root / "current").resolve()
+        if self._index is None or self._index.path != current:
+            self._index = generation_open(self.root)
+        return self._index
+
+    def search(
+        self, q: str, *, filters: Filters, order: str, language: str, limit: int, offset: int
+    ) -> Found:
+        try:
+            hits = self.reader().search(q, filters=filters, limit=limit, offset=offset, order=order)
+        except ValueError as error:  # tantivy: a damaged file found while searching
+            self._index = None
+            raise IndexUnavailableError(
+                f"the search index in {self.root} failed: {error}"
+            ) from error
+        return Found(hits.ids, hits.total, engine=self.name)
+
+
+class PostgresEngine:
+    """PostgreSQL full-text (claims.search): the top ids ranked first, a capped count."""
+
+    name: ClassVar[str] = "postgres"
+
+    def search(
+        self, q: str, *, filters: Filters, order: str, language: str, limit: int, offset: int
+    ) -> Found:
+        matches = claim_fulltext(_filtered(filters), q=q, language=language or None)
+        key: Any = F("rank").desc()  # best first, then as the API's lists: the latest id
+        if order:
+            name = order.removeprefix("-")
+            date = Coalesce("first_seen_at", "created_at") if name == "first_seen_at" else F(name)
+            key = date.desc() if order.startswith("-") else date.asc()
+        ordered = matches.order_by(key, "-id").values_list("id", flat=True)
+        ids = [str(pk) for pk in ordered[offset : offset + limit]]
+        counted = matches.order_by().values("id")[: POSTGRES_COUNT_CAP + 1].count()
+        exact = counted <= POSTGRES_COUNT_CAP
+        return Found(ids, min(counted, POSTGRES_COUNT_CAP), exact=exact, engine=self.name)
+
+
+def _filtered(filters: Filters) -> QuerySet[Claim]:
+    """The claims ``filters`` keep, as the index applies them."""
+    claims = Claim.objects.all()
+    if filters.statuses:
+        claims = claims.filter(status__in=filters.statuses)
+    for tag in filters.tags:
+        claims = claims.filter(tags__name=tag)
+    if filters.claimant_id:
+        claims = claims.filter(claimant_id=UUID(filters.claimant_id))
+    if filters.assignee:
+        claims = claims.filter(assignee__username=filters.assignee)
+    if filters.language:
+        claims = claims.filter(
+            Q(language__iexact=filters.language) | Q(language__istartswith=f"{filters.language}-")
+        )
+    if filters.updated_since:
+        claims = claims.filter(updated_at__gte=filters.updated_since)
+    if filters.created_after:
+        claims = claims.filter(created_at__gte=filters.created_after)
+    if filters.created_before:
+        claims = claims.filter(created_at__lt=filters.created_before)
+    return claims
+
+
+_postgres = PostgresEngine()
+_index: IndexEngine | None = None
+_warned: dict[str, float] = {}
+
+
+def _index_engine() -> IndexEngine:
+    global _index
+    if _index is None or _index.root != Path(settings.SEARCH_INDEX_DIR):
+        _index = IndexEngine(settings.SEARCH_INDEX_DIR)
+    return _index
+
+
+def claim_search(
+    q: str,
+    *,
+    filters: Filters | None = None,
+    order: str = "",
+    language: str = "",
+    limit: int = 50,
+    offset: int = 0,
+) -> Found:
+    """A page of the claims matching ``q`` (web-search syntax), best first or by ``order`` (a
+    date of ``ORDER_FIELDS``, ``-`` for the latest first), within ``filters``.
+
+    ``language`` is the language ``q`` is written in, for PostgreSQL's stemming (the index
+    stems a query in every language it knows). Pages stop at ``MAX_RESULTS``.
+    """
+    if order and order.removeprefix("-") not in ORDER_FIELDS:
+        raise ValueError(f"cannot order a search by {order!r}; use one of {ORDER_FIELDS}")
+    filters = filters or Filters()
+    limit = max(0, min(limit, MAX_RESULTS - offset))
+    if settings.SEARCH_BACKEND == "index":
+        try:
+            return _index_engine().search(
+                q, filters=filters, order=order, language=language, limit=limit, offset=offset
+            )
+        except IndexUnavailableError as error:
+            _warn(
+                f"Searching PostgreSQL: {error}; the indexer (manage.py search_index) rebuilds it."
+            )
+    return _postgres.search(
+        q, filters=filters, order=order, language=language, limit=limit, offset=offset
+    )
+
+
+def search_health() -> tuple[str, str]:
+    """Which engine answers searches now, and why: ("index", "ok") when the index does."""
+    if settings.SEARCH_BACKEND == "postgres":
+        return "postgres", "ok"
+    try:
+        _index_engine().reader()
+    except IndexUnavailableError as error:
+        return "postgres", f"warning: {error}; searching PostgreSQL until it is rebuilt"
+    return "index", "ok"
+
+
+def _warn(message: str) -> None:
+    now = time.monotonic()
+    if now - _warned.get(message, -WARN_EVERY_SECONDS) >= WARN_EVERY_SECONDS:
+        _warned[message] = now
+        logger.warning(message)
