@@ -250,9 +250,9 @@ def log_prune(*, retention: timedelta) -> Pruned:
         cursor.execute(
             """
             DELETE FROM search_searchindex AS ix
-            WHERE EXISTS (SELECT FROM search_searchchange AS change
-                          WHERE change.at < now() - %s
-                            AND (change.txid, change.id) > (ix.txid, ix.row))
+            WHERE (SELECT change.at FROM search_searchchange AS change
+                   WHERE (change.txid, change.id) > (ix.txid, ix.row)
+                   ORDER BY change.txid, change.id LIMIT 1) < now() - %s
             RETURNING ix.name
             """,
             [retention],  # type: ignore[list-item]  # psycopg sends an interval
