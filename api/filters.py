@@ -11,7 +11,8 @@ from rest_framework import filters, serializers
 from rest_framework.request import Request
 
 from claims.models import Claim, ClaimStatus, Source, SourceKind, Statement, StatementStance
-from search.backends import MAX_RESULTS
+from search.backends import MAX_RESULTS, query_validate
+from search.index import QUERY_MAX_WORDS
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -54,12 +55,13 @@ class ClaimFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_noop",
         max_length=500,
+        validators=[query_validate],
         help_text="Full-text search over claim text, summary, claimant, statement quotes and "
         "source names, in every language (stemmed, accents ignored): words (all must match), "
-        '"a phrase", `or`, `-word`. Best match first unless `ordering` is given (its first '
-        "field then orders the results). The page has `count`, the number of matches (exact, "
-        f"unless `count_exact` is false: at least that many), and pages up to the "
-        f"{MAX_RESULTS:,}th match.",
+        f'"a phrase", `or`, `-word`; at most {QUERY_MAX_WORDS} words. Best match first '
+        "unless `ordering` is given (its first field then orders the results). The page has "
+        "`count`, the number of matches (exact, unless `count_exact` is false: at least that "
+        f"many), and pages up to the {MAX_RESULTS:,}th match.",
     )
     lang = django_filters.CharFilter(
         method="filter_noop",

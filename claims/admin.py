@@ -41,7 +41,7 @@ from core.admin import (
 )
 from core.forms import SERVICE_ERRORS
 from search.backends import claim_search
-from search.index import Filters
+from search.index import Filters, query_problem
 from verification.admin import (
     ClaimStatusAdminMixin,
     EvidenceAddInline,
@@ -293,6 +293,9 @@ class ClaimAdmin(ClaimStatusAdminMixin, ServiceWriteAdmin):
         """The best matches (ADMIN_SEARCH_LIMIT), filtered as the list is, best first."""
         if not search_term.strip():
             return queryset, False
+        if problem := query_problem(search_term):
+            messages.error(request, problem)
+            return queryset.none(), False
         found = claim_search(
             search_term, filters=_search_filters(request), limit=ADMIN_SEARCH_LIMIT
         )

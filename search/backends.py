@@ -19,12 +19,20 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from claims.models import Claim
 from claims.search import claim_fulltext
-from search.index import ORDER_FIELDS, ClaimIndex, Filters, IndexUnavailableError, generation_open
+from search.index import (
+    ORDER_FIELDS,
+    ClaimIndex,
+    Filters,
+    IndexUnavailableError,
+    generation_open,
+    query_problem,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +172,12 @@ def claim_search(
     return _postgres.search(
         q, filters=filters, order=order, language=language, limit=limit, offset=offset
     )
+
+
+def query_validate(q: str) -> None:
+    """A form field's validator of a search (the API's ``q``)."""
+    if problem := query_problem(q):
+        raise ValidationError(problem, code="too_many_words")
 
 
 def search_health() -> tuple[str, str]:

@@ -56,6 +56,9 @@ STEMMERS = {
 LEMMATISED = ("uk",)
 LANGUAGES = (*STEMMERS, *LEMMATISED)
 WORD_MAX_LENGTH = 40  # longer "words" (a hash, a URL's path) are not indexed
+# A search's words: each is looked up in every part and language, so a query's cost grows
+# with them (32 words: about 20 ms on one core, bench/README.md).
+QUERY_MAX_WORDS = 32
 WRITER_HEAP_BYTES = 64_000_000
 # What the documents hold and how: an index written with another is rebuilt, not read.
 SCHEMA_VERSION = 2
@@ -161,6 +164,13 @@ def generation_swap(root: Path, directory: Path) -> None:
     older = sorted(path for path in root.glob("generation-*") if path.name < directory.name)
     for path in older[: max(len(older) - _KEEP_OLD_GENERATIONS, 0)]:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def query_problem(q: str) -> str:
+    """Why ``q`` cannot be searched ("" when it can): the one rule the API and admin show."""
+    if len(_WORD.findall(q)) > QUERY_MAX_WORDS:
+        return f"Search with at most {QUERY_MAX_WORDS} words."
+    return ""
 
 
 def language_of(code: str) -> str:

@@ -17,7 +17,7 @@ from rest_framework.utils.urls import remove_query_param
 
 from claims import services as claim_services
 from search import backends
-from search.index import generation_current
+from search.index import QUERY_MAX_WORDS, generation_current
 from search.indexer import index_rebuild
 from tests import factories as f
 
@@ -309,3 +309,16 @@ def test_recent_changes_are_searched_by_their_time(
     search_engine()
     after = found(viewer_api.get(CLAIMS, {"q": "drills", "created_after": since.isoformat()}))
     assert after == [second.text]
+
+
+def test_a_search_of_too_many_words_is_refused_alike_in_the_api_and_the_admin(
+    viewer_api: APIClient, admin_client: Client
+) -> None:
+    words = " ".join(f"word{number}" for number in range(QUERY_MAX_WORDS + 1))
+    response = viewer_api.get(CLAIMS, {"q": words})
+    assert response.status_code == 400
+    assert response.json()["errors"]["q"] == [f"Search with at most {QUERY_MAX_WORDS} words."]
+    page = admin_client.get("/admin/claims/claim/", {"q": words})
+    assert f"Search with at most {QUERY_MAX_WORDS} words." in page.content.decode()
+    at_most = " ".join(f"word{number}" for number in range(QUERY_MAX_WORDS))
+    assert viewer_api.get(CLAIMS, {"q": at_most}).status_code == 200
