@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from django.core.management import call_command
 
 from harness.worker import wait_until
 from search.index import ClaimIndex, generation_current
+from search.indexer import COMMIT_SECONDS
 from tests import factories as f
 from tests.notifications.conftest import test_database_url as database_url
 from tests.processes import BASE_DIR
@@ -112,3 +116,35 @@ def test_the_indexer_follows_a_rebuilt_index(
     f.claim(text="After the rebuild.")
     assert searchable(rebuilt, "after"), indexer.output()[-2000:]
     assert rebuilt.count() == 2
+
+
+def test_changes_are_committed_together_within_the_commit_interval(
+    indexer: Indexer, tmp_path: Path
+) -> None:
+    """A commit costs as much for one change as for many: the indexer commits when the oldest
+    change waiting is COMMIT_SECONDS old, not after every poll."""
+    position = generation_current(tmp_path / "index") / "position.json"
+    commits: set[int] = set()
+    writing = threading.Event()
+    writing.set()
+
+    def watch() -> None:  # each commit replaces the file: a new inode
+        while writing.is_set():
+            with contextlib.suppress(FileNotFoundError):
+                commits.add(position.stat().st_ino)
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    editor = f.editor()
+    started = time.monotonic()
+    for number in range(40):  # 40 changes over about a second, each its own transaction
+        f.claim(actor=editor, text=f"Convoy number{number} moves.")
+        time.sleep(0.02)
+    elapsed = time.monotonic() - started
+    searched = searchable(ClaimIndex(generation_current(tmp_path / "index")), "convoy", 40)
+    writing.clear()
+    watcher.join()
+
+    assert searched
+    assert len(commits) - 1 <= elapsed / COMMIT_SECONDS + 2, (len(commits), elapsed)
