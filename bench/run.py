@@ -4,10 +4,12 @@
 
 Steps: a database of its own (``claimtracker_bench_<scale>``, on DATABASE_URL's server or
 the embedded PostgreSQL), reused when it already holds a complete corpus of that scale;
-migrate; load (bench/corpus.py); gunicorn (bench/gunicorn.conf.py) serving bench.wsgi (the
-project plus the floor); per scenario one wrk process over loopback; SQL query counts from
-probe requests; lost updates from the status history. Writes bench/results/scale-<N>.json,
-latest.json, report.md and latency.png.
+migrate; load (bench/corpus.py); the search index of that corpus (bench/search.py, reused
+when complete); the indexer (``manage.py search_index``) and gunicorn (bench/gunicorn.conf.py)
+serving bench.wsgi (the project plus the floor, both on that index); per scenario one wrk
+process over loopback; SQL query counts from probe requests; lost updates from the status
+history; search through PostgreSQL (``SEARCH_BACKEND=postgres``) with a gunicorn of its own.
+Writes bench/results/scale-<N>.json, latest.json, report.md and latency.png.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 import platform
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +48,15 @@ SEARCH_TERMS = {
     "de": ["truppen grenze", "impfstoff"],
 }  # fmt: skip
 LIST_STATUSES = ["unverified", "in_review", "false", "misleading", "verified", "unproven"]
+# Scenarios served by gunicorn beside the indexer, on the search index; then PostgreSQL's
+# search with a gunicorn of its own; then the webhooks, alone.
+SERVED = ("list", "detail", "search", "search_filtered", "freshness", "transition")
+SCENARIOS = (*SERVED, "search_postgres", "webhook")
+WARM_UP_SECONDS = 2
+POSTGRES_TIMEOUT = 60  # s: gunicorn's (bench/gunicorn.conf.py)
+# The queries whose totals and rows the API and the floor must agree on.
+CHECKED_TERMS = [("en", "sanctions"), ("en", "troops border"), ("ru", "санкции"),
+                 ("fr", "troupes frontière"), ("de", "impfstoff")]  # fmt: skip
 
 
 def log(message: str) -> None:
@@ -143,14 +155,23 @@ def create_users(count: int) -> tuple[list[int], str]:
 # --- Serving and driving --------------------------------------------------------------------
 
 
-def start_gunicorn(bench_url: str) -> subprocess.Popen[bytes]:
+def start_gunicorn(bench_url: str, **settings: str) -> subprocess.Popen[bytes]:
+    """gunicorn serving bench.wsgi with the bench's Django environment and ``settings``."""
     command = [
         sys.executable, "-m", "gunicorn", "bench.wsgi:application",
         "-c", str(BASE_DIR / "bench" / "gunicorn.conf.py"), "--bind", BIND,
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=BASE_DIR, env=django_env(bench_url), start_new_session=True
-    )
+    env = {**django_env(bench_url), **settings}
+    host, port = BIND.split(":")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the previous gunicorn's workers may still be exiting
+        with socket.socket() as probe:
+            if probe.connect_ex((host, int(port))) != 0:
+                break
+        time.sleep(0.3)
+    else:
+        raise RuntimeError(f"something still listens on {BIND}; stop it first")
+    process = subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with (
@@ -212,13 +233,20 @@ def transition_queries(claim_id: str, token: str) -> int:
         return int(response.headers["X-Bench-Queries"])
 
 
-def wrk(script: str, paths_or_ids: list[str], args: list[str], duration: int, clients: int) -> dict:
+def wrk(
+    script: str,
+    paths_or_ids: list[str],
+    args: list[str],
+    duration: int,
+    clients: int,
+    timeout: int = 10,
+) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         handle.write("\n".join(paths_or_ids) + "\n")
         listing = handle.name
     try:
         command = [
-            "wrk", f"-t{clients}", f"-c{clients}", f"-d{duration}s", "--timeout", "10s",
+            "wrk", f"-t{clients}", f"-c{clients}", f"-d{duration}s", "--timeout", f"{timeout}s",
             "-s", str(WRK_DIR / script), BASE_URL, "--", args[0], listing, *args[1:],
         ]  # fmt: skip
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -266,14 +294,78 @@ def sample_ids(bench_url: str, count: int, where: str = "TRUE") -> list[str]:
     return [row[0] for row in rows]
 
 
-def search_paths(prefix: str) -> list[str]:
+def search_paths(prefix: str, *, filtered: bool = False, **extra: str) -> list[str]:
+    """The 19 searches; ``filtered``: each with a status of LIST_STATUSES in turn."""
     from urllib.parse import urlencode
 
-    return [
-        f"{prefix}?{urlencode({'q': term, 'lang': lang})}"
-        for lang, terms in SEARCH_TERMS.items()
-        for term in terms
-    ]
+    terms = [(lang, term) for lang, terms in SEARCH_TERMS.items() for term in terms]
+    paths = []
+    for number, (lang, term) in enumerate(terms):
+        params = {"q": term, "lang": lang, **extra}
+        if filtered:
+            params["status"] = LIST_STATUSES[number % len(LIST_STATUSES)]
+        paths.append(f"{prefix}?{urlencode(params)}")
+    return paths
+
+
+def settled(bench_url: str, limit: float = 300) -> None:
+    """Wait until PostgreSQL runs no query of the bench database: a request wrk gave up on
+    (its timeout) or left in flight at its end goes on in gunicorn and PostgreSQL, and would
+    slow the next run."""
+    import psycopg
+
+    deadline = time.monotonic() + limit
+    with psycopg.connect(bench_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state = 'active' AND backend_type = 'client backend'"
+                " AND pid <> pg_backend_pid()"
+            ).fetchone()
+            if not row or not row[0]:
+                return
+            time.sleep(0.2)
+    log(f"PostgreSQL was still busy {limit} s after a run")
+
+
+def _ratio(api: float, floor: float) -> float | None:
+    return round(api / floor, 2) if floor else None  # no floor request completed: no ratio
+
+
+def compared(
+    bench_url: str,
+    name: str,
+    paths: tuple[list[str], list[str]],
+    token: str,
+    duration: int,
+    clients: int,
+    timeout: int = 10,
+) -> dict[str, Any]:
+    """The API against its floor (both with the token): wrk on each, and the API's queries.
+
+    Each first warms up unmeasured: a worker's first search loads the Ukrainian lemmatiser's
+    data (half a second), and floor and API share the workers."""
+    api_paths, floor_paths = paths
+    runs = {}
+    for side, side_paths in (("floor", floor_paths), ("API", api_paths)):
+        log(f"{name}: {side}, warming up for {WARM_UP_SECONDS}s, then {duration}s")
+        wrk("paths.lua", side_paths, [token], WARM_UP_SECONDS, clients, timeout)
+        settled(bench_url)
+        runs[side] = wrk("paths.lua", side_paths, [token], duration, clients, timeout)
+        settled(bench_url)
+    api_run, floor_run = runs["API"], runs["floor"]
+    return {
+        **api_run,
+        "queries": queries_of(api_paths[0], token),
+        "floor_p50_ms": floor_run["p50_ms"],
+        "floor_p95_ms": floor_run["p95_ms"],
+        "floor_per_s": floor_run["per_s"],
+        "floor_requests": floor_run["requests"],
+        "floor_non_2xx": floor_run["non_2xx"],
+        "floor_errors": floor_run["errors"],
+        "ratio_p50": _ratio(api_run["p50_ms"], floor_run["p50_ms"]),
+        "ratio_p95": _ratio(api_run["p95_ms"], floor_run["p95_ms"]),
+    }
 
 
 def read_scenarios(
@@ -291,32 +383,126 @@ def read_scenarios(
             [f"/floor/claims/{pk}/" for pk in ids],
         ),
         "search": (search_paths("/api/v1/claims/"), search_paths("/floor/claims/")),
+        "search_filtered": (
+            search_paths("/api/v1/claims/", filtered=True),
+            search_paths("/floor/claims/", filtered=True),
+        ),
     }
     for name, (api_paths, floor_paths) in plans.items():
         if name not in only:
             continue
-        log(f"{name}: floor for {duration}s")
-        floor_run = wrk("paths.lua", floor_paths, ["-"], duration, clients)
-        log(f"{name}: API for {duration}s")
-        api_run = wrk("paths.lua", api_paths, [token], duration, clients)
-        queries = queries_of(api_paths[0], token)
-        result = {
-            **api_run,
-            "queries": queries,
-            "floor_p50_ms": floor_run["p50_ms"],
-            "floor_p95_ms": floor_run["p95_ms"],
-            "floor_per_s": floor_run["per_s"],
-            "ratio_p50": round(api_run["p50_ms"] / floor_run["p50_ms"], 2),
-            "ratio_p95": round(api_run["p95_ms"] / floor_run["p95_ms"], 2),
-        }
+        result = compared(bench_url, name, (api_paths, floor_paths), token, duration, clients)
         if name == "list":
             result["queries_by_page_size"] = {
                 size: queries_of(f"/api/v1/claims/?status=in_review&page_size={size}", token)
                 for size in (10, 50, 200)
             }
+        if name in ("search", "search_filtered"):
+            result["checks"] = search_checks(token, filtered=name == "search_filtered")
         results[name] = result
         log(f"{name}: {json.dumps(result)}")
     return results
+
+
+def floor_authentication(token: str) -> dict[str, Any]:
+    """The floor refuses what the API refuses: no token, a wrong one (401)."""
+    import urllib.error
+
+    def status_of(path: str, header: str | None) -> int:
+        headers = {"Accept": "application/json", **({"Authorization": header} if header else {})}
+        request = urllib.request.Request(BASE_URL + path, headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    wrong = "Bearer ct_" + "x" * 43
+    statuses = {
+        f"{who} {name}": status_of(path, header)
+        for name, path in (("list", "/floor/claims/?status=false"),
+                           ("search", "/floor/claims/?q=sanctions"))
+        for who, header in (("token", f"Bearer {token}"), ("none", None), ("wrong", wrong))
+    }  # fmt: skip
+    expected = {name: 200 if name.startswith("token") else 401 for name in statuses}
+    return {"statuses": statuses, "as_expected": statuses == expected}
+
+
+def search_checks(token: str, *, filtered: bool, **floor_extra: str) -> dict[str, Any]:
+    """For a handful of queries: the API's total is the floor's (exact through the index),
+    its first page the same claims; with a status filter, every claim found has that status."""
+    from urllib.parse import urlencode
+
+    checked = []
+    for number, (lang, term) in enumerate(CHECKED_TERMS):
+        params = {"q": term, "lang": lang}
+        if filtered:
+            params["status"] = LIST_STATUSES[number % len(LIST_STATUSES)]
+        _, _, api = fetch(f"/api/v1/claims/?{urlencode(params)}", token)
+        _, _, floor = fetch(f"/floor/claims/?{urlencode({**params, **floor_extra})}", token)
+        api_ids = [row["id"] for row in api["results"]]
+        floor_ids = [str(row["id"]) for row in floor["results"]]
+        wanted = params.get("status")
+        checked.append({
+            "query": urlencode(params),
+            "api_count": api.get("count"),
+            "api_count_exact": api.get("count_exact"),
+            "floor_count": floor["count"],
+            "floor_count_exact": floor["count_exact"],
+            "same_count": (api.get("count"), api.get("count_exact"))
+            == (floor["count"], floor["count_exact"]),
+            "same_first_page": api_ids == floor_ids[: len(api_ids)],
+            "only_matching": wanted is None or all(
+                row["status"] == wanted for row in [*api["results"], *floor["results"]]
+            ),
+        })  # fmt: skip
+    summary = {
+        "queries": len(checked),
+        "counts_agree": all(row["same_count"] for row in checked),
+        "counts_exact": all(row["api_count_exact"] is True for row in checked),
+        "first_pages_agree": all(row["same_first_page"] for row in checked),
+        "only_matching": all(row["only_matching"] for row in checked),
+        "by_query": checked,
+    }
+    log(f"checks: {json.dumps({k: v for k, v in summary.items() if k != 'by_query'})}")
+    return summary
+
+
+def freshness_scenario(bench_url: str, token: str, root: Path) -> dict[str, Any]:
+    """Change → searchable with the running indexer, through the index and then the API."""
+    from urllib.parse import urlencode
+
+    from bench.search import freshness_measure
+    from search.index import ClaimIndex, generation_current
+
+    reader = ClaimIndex(generation_current(root))
+
+    def through_index(word: str) -> bool:
+        return reader.search(word, limit=1).total > 0
+
+    def through_api(word: str) -> bool:
+        _, _, body = fetch(f"/api/v1/claims/?{urlencode({'q': word, 'page_size': 1})}", token)
+        return bool(body["results"])
+
+    log("freshness: 200 changes at 20/s, each until a search finds it")
+    result = freshness_measure(bench_url, {"index": through_index, "api": through_api})
+    log(f"freshness: {json.dumps(result)}")
+    return result
+
+
+def search_postgres_scenario(
+    bench_url: str, token: str, duration: int, clients: int
+) -> dict[str, Any]:
+    """Search through PostgreSQL full-text (a gunicorn with SEARCH_BACKEND=postgres) against
+    the floor's PostgreSQL query. A search of a common word takes seconds at 1M claims: wrk
+    waits for an answer as long as gunicorn lets a request run."""
+    paths = (search_paths("/api/v1/claims/"), search_paths("/floor/claims/", backend="postgres"))
+    result = compared(
+        bench_url, "search_postgres", paths, token, duration, clients, timeout=POSTGRES_TIMEOUT
+    )
+    result["checks"] = search_checks(token, filtered=False, backend="postgres")
+    log(f"search_postgres: {json.dumps(result)}")
+    return result
 
 
 def transition_scenario(bench_url: str, token: str, duration: int, clients: int) -> dict:
@@ -450,8 +636,8 @@ def main() -> int:
     parser.add_argument("--reload", action="store_true", default=bool(os.environ.get("RELOAD")))
     parser.add_argument(
         "--only",
-        default=os.environ.get("ONLY", "list,detail,search,transition,webhook"),
-        help="comma-separated scenarios",
+        default=os.environ.get("ONLY", ",".join(SCENARIOS)),
+        help=f"comma-separated scenarios: {', '.join(SCENARIOS)}",
     )
     options = parser.parse_args()
     only = set(options.only.split(","))
@@ -504,20 +690,47 @@ def main() -> int:
         "clients": options.clients,
         "machine": machine,
     }
-    gunicorn = start_gunicorn(bench_url)
-    try:
-        results.update(read_scenarios(bench_url, token, options.duration, options.clients, only))
-        if "transition" in only:
-            results["transition"] = transition_scenario(
-                bench_url, token, options.duration, max(options.clients, 8)
+    if only & set(SERVED):
+        from bench.search import index_prepare, index_root, indexer_caught_up, indexer_start
+
+        root = index_root(options.scale)
+        results["search_index"] = index_prepare(bench_url, root, stored, rebuild=options.reload)
+        connections.close_all()
+        indexer = indexer_start(bench_url, root)
+        gunicorn = None
+        try:
+            results["search_index"]["indexer_caught_up_s"] = indexer_caught_up(
+                bench_url, root, indexer
             )
-    finally:
-        stop_process(gunicorn)
+            gunicorn = start_gunicorn(bench_url, SEARCH_INDEX_DIR=str(root))
+            results["floor_authentication"] = floor_authentication(token)
+            log(f"floor authentication: {json.dumps(results['floor_authentication'])}")
+            results.update(
+                read_scenarios(bench_url, token, options.duration, options.clients, only)
+            )
+            if "freshness" in only:
+                results["freshness"] = freshness_scenario(bench_url, token, root)
+            if "transition" in only:
+                results["transition"] = transition_scenario(
+                    bench_url, token, options.duration, max(options.clients, 8)
+                )
+        finally:
+            if gunicorn is not None:
+                stop_process(gunicorn)
+            stop_process(indexer)
+    if "search_postgres" in only:
+        gunicorn = start_gunicorn(bench_url, SEARCH_BACKEND="postgres")
+        try:
+            results["search_postgres"] = search_postgres_scenario(
+                bench_url, token, options.duration, options.clients
+            )
+        finally:
+            stop_process(gunicorn)
     if "webhook" in only:
         results["webhook"] = webhook_scenario()
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    if not only & {"list", "detail", "search", "transition"}:
+    if not only & {*SERVED, "search_postgres"}:
         if "webhook" not in only:
             log("loaded only (no scenario run); results left as they were")
             return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -17,6 +18,7 @@ from bench import floor
 from bench.corpus import corpus_load
 from bench.run import BASE_DIR, django_env
 from claims.models import Claim, Statement
+from search.indexer import index_rebuild
 from tests import factories
 from tests.notifications.conftest import test_database_url as database_url
 from verification.models import StatusChange
@@ -37,7 +39,7 @@ def _floor(sql: str, params: dict[str, object]) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_corpus_loads_and_the_floor_returns_what_the_api_lists() -> None:
+def test_corpus_loads_and_the_floor_returns_what_the_api_lists(settings: Any) -> None:
     reviewer = factories.reviewer()
     report = corpus_load(_conninfo(), scale=SCALE, user_ids=[reviewer.pk], log=lambda _: None)
 
@@ -56,10 +58,17 @@ def test_corpus_loads_and_the_floor_returns_what_the_api_lists() -> None:
         page = client.get("/api/v1/claims/", {"status": status}).json()["results"]
         expected = _floor(floor.LIST_SQL, {"status": status, "limit": floor.PAGE_SIZE})
         assert [claim["id"] for claim in page] == expected
+    settings.SEARCH_BACKEND = "postgres"
     page = client.get("/api/v1/claims/", {"q": "troops"}).json()["results"]
-    expected = _floor(floor.SEARCH_SQL, {"q": "troops", "config": "english", "limit": 50})
+    expected = _floor(
+        floor.POSTGRES_SEARCH_SQL, {"q": "troops", "config": "english", "status": None, "limit": 50}
+    )
     assert expected
     assert [claim["id"] for claim in page] == expected
+    settings.SEARCH_BACKEND = "index"
+    index = index_rebuild(settings.SEARCH_INDEX_DIR)
+    page = client.get("/api/v1/claims/", {"q": "troops"}).json()["results"]
+    assert [claim["id"] for claim in page] == index.search("troops", limit=50).ids != []
 
 
 @pytest.mark.django_db
