@@ -34,8 +34,8 @@ from search.index import (
 logger = logging.getLogger(__name__)
 
 BATCH = 1_000
-# How often an idle indexer looks for changes; changes are committed (made searchable) when
-# the oldest of them has waited this long.
+# How often an idle indexer looks for changes; how often at most it commits (makes changes
+# searchable): a change waits at most that long after it is read.
 POLL_SECONDS = 0.1
 COMMIT_SECONDS = 0.25
 
@@ -165,28 +165,29 @@ def index_follow(
     index = index_ready(root)
     ready(index)
     staged = index.position()  # written into the index; searchable once committed
-    oldest: float | None = None  # when the oldest change not yet committed was written
+    waiting = False  # changes written, not yet committed
+    committed = 0.0  # when the last commit was (time.monotonic())
     while not until():
         if generation_current(root) != index.path:  # search_rebuild swapped one in
             index.close()
             index_unregister(index.path)
             index = index_ready(root)
-            staged, oldest = index.position(), None
+            staged, waiting = index.position(), False
         applied, staged = index_stage(index, staged)
-        if applied and oldest is None:
-            oldest = time.monotonic()
+        waiting = waiting or bool(applied)
         # A commit costs the same for one change or a thousand (30 ms at a million claims,
-        # bench/): commit when the oldest change waiting is COMMIT_SECONDS old.
-        if oldest is not None and time.monotonic() - oldest >= COMMIT_SECONDS:
+        # bench/): at most one every COMMIT_SECONDS, so that a change waits at most that long.
+        due = committed + COMMIT_SECONDS - time.monotonic()
+        if waiting and due <= 0:
             index.commit(staged)
-            oldest = None
+            waiting, committed = False, time.monotonic()
             if not index_report(index):
                 index.close()
                 index = index_ready(root)
                 staged = index.position()
         if not applied:
-            time.sleep(POLL_SECONDS)
-    if oldest is not None:
+            time.sleep(min(POLL_SECONDS, due) if waiting and due > 0 else POLL_SECONDS)
+    if waiting:
         index.commit(staged)
         index_report(index)
 

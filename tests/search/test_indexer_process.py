@@ -121,8 +121,8 @@ def test_the_indexer_follows_a_rebuilt_index(
 def test_changes_are_committed_together_within_the_commit_interval(
     indexer: Indexer, tmp_path: Path
 ) -> None:
-    """A commit costs as much for one change as for many: the indexer commits when the oldest
-    change waiting is COMMIT_SECONDS old, not after every poll."""
+    """A commit costs as much for one change as for many: the indexer commits at most every
+    COMMIT_SECONDS, not after every poll."""
     position = generation_current(tmp_path / "index") / "position.json"
     commits: set[int] = set()
     writing = threading.Event()
