@@ -38,6 +38,8 @@ BATCH = 1_000
 # searchable): a change waits at most that long after it is read.
 POLL_SECONDS = 0.1
 COMMIT_SECONDS = 0.25
+# How often an idle indexer opens its index as a reader would, to rebuild it if damaged.
+CHECK_SECONDS = 10.0
 
 # The oldest transaction still running that may write the log: a change below it is final.
 # One that began earlier and commits later would otherwise be read past and never applied. A
@@ -141,17 +143,24 @@ def index_ready(root: Path) -> ClaimIndex:
     try:
         index = generation_open(root, writable=True)
     except IndexUnavailableError as error:
-        logger.warning("Rebuilding the search index: %s.", error)
-        return index_rebuild(root, writable=True)
+        return _index_replaced(root, None, str(error))
     if not index_report(index):
-        index.close()
-        logger.warning(
-            "Rebuilding the search index in %s: the change log no longer covers it (it is not "
-            "registered, or fell behind by more than the log's retention).",
-            index.path,
+        return _index_replaced(
+            root,
+            index,
+            f"the change log no longer covers the search index in {index.path} (it is not "
+            "registered, or fell behind by more than the log's retention)",
         )
-        return index_rebuild(root, writable=True)
     return index
+
+
+def _index_replaced(root: Path, index: ClaimIndex | None, why: str) -> ClaimIndex:
+    """A rebuilt index in place of ``index`` (or of none), saying ``why`` in the logs."""
+    logger.warning("Rebuilding the search index: %s.", why)
+    if index is not None:
+        index.close()
+        index_unregister(index.path)
+    return index_rebuild(root, writable=True)
 
 
 def index_follow(
@@ -166,7 +175,7 @@ def index_follow(
     ready(index)
     staged = index.position()  # written into the index; searchable once committed
     waiting = False  # changes written, not yet committed
-    committed = 0.0  # when the last commit was (time.monotonic())
+    committed = checked = 0.0  # when the last commit, and the last check, were (monotonic)
     while not until():
         if generation_current(root) != index.path:  # search_rebuild swapped one in
             index.close()
@@ -184,6 +193,13 @@ def index_follow(
             if not index_report(index):
                 index.close()
                 index = index_ready(root)
+                staged = index.position()
+        if not (applied or waiting) and time.monotonic() - checked >= CHECK_SECONDS:
+            checked = time.monotonic()
+            try:  # as the web processes open it: damage they would meet is mended here
+                ClaimIndex.built(index.path)
+            except IndexUnavailableError as error:
+                index = _index_replaced(root, index, str(error))
                 staged = index.position()
         if not applied:
             time.sleep(min(POLL_SECONDS, due) if waiting and due > 0 else POLL_SECONDS)

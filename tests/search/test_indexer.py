@@ -228,7 +228,7 @@ def nothing(directory: Path) -> None:
     [
         (damage_meta, "is damaged"),
         (older_schema, "built by another version"),
-        (unregistered, "the change log no longer covers it"),
+        (unregistered, "the change log no longer covers the search index"),
         (nothing, None),
     ],
 )

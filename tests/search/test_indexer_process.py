@@ -17,8 +17,9 @@ import pytest
 from django.core.management import call_command
 
 from harness.worker import wait_until
-from search.index import ClaimIndex, generation_current
-from search.indexer import COMMIT_SECONDS
+from search.index import ClaimIndex, generation_current, generation_open
+from search.indexer import COMMIT_SECONDS, index_name
+from search.models import SearchIndex
 from tests import factories as f
 from tests.notifications.conftest import test_database_url as database_url
 from tests.processes import BASE_DIR
@@ -148,3 +149,18 @@ def test_changes_are_committed_together_within_the_commit_interval(
 
     assert searched
     assert len(commits) - 1 <= elapsed / COMMIT_SECONDS + 2, (len(commits), elapsed)
+
+
+def test_an_index_damaged_under_a_running_indexer_is_rebuilt(
+    indexer: Indexer, tmp_path: Path
+) -> None:
+    root = tmp_path / "index"
+    f.claim(text="Grain ports reopen.")
+    assert searchable(ClaimIndex(generation_current(root)), "grain")
+    damaged = generation_current(root)
+    (damaged / "meta.json").write_text("{ not json")  # no change follows to commit over it
+
+    assert wait_until(lambda: generation_current(root) != damaged, 60), indexer.output()[-2000:]
+    assert generation_open(root).search("grain").total == 1
+    assert "Rebuilding the search index" in indexer.output()
+    assert index_name(damaged) not in set(SearchIndex.objects.values_list("name", flat=True))
