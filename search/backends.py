@@ -113,7 +113,10 @@ def _filtered(filters: Filters) -> QuerySet[Claim]:
     for tag in filters.tags:
         claims = claims.filter(tags__name=tag)
     if filters.claimant_id:
-        claims = claims.filter(claimant_id=UUID(filters.claimant_id))
+        try:
+            claims = claims.filter(claimant_id=UUID(filters.claimant_id))
+        except ValueError:  # no source has such an id (as in the index: no match)
+            return claims.none()
     if filters.assignee:
         claims = claims.filter(assignee__username=filters.assignee)
     if filters.language:

@@ -17,7 +17,7 @@ from rest_framework.utils.urls import remove_query_param
 
 from claims import services as claim_services
 from search import backends
-from search.index import QUERY_MAX_WORDS, generation_current
+from search.index import QUERY_MAX_WORDS, Filters, generation_current
 from search.indexer import index_rebuild
 from tests import factories as f
 
@@ -322,3 +322,13 @@ def test_a_search_of_too_many_words_is_refused_alike_in_the_api_and_the_admin(
     assert f"Search with at most {QUERY_MAX_WORDS} words." in page.content.decode()
     at_most = " ".join(f"word{number}" for number in range(QUERY_MAX_WORDS))
     assert viewer_api.get(CLAIMS, {"q": at_most}).status_code == 200
+
+
+def test_both_engines_match_nothing_for_a_claimant_that_cannot_exist(
+    search_engine: Callable[[], None],
+) -> None:
+    f.claim(text="Troops return.", claimant=f.source(name="Dmitry Peskov"))
+    search_engine()
+    found_none = backends.claim_search("troops", filters=Filters(claimant_id="not-a-uuid"))
+    assert (found_none.ids, found_none.total) == ([], 0)
+    assert backends.claim_search("troops").total == 1
