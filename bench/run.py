@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -29,24 +28,24 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-RESULTS = BASE_DIR / "bench" / "results"
+from bench.harness import (
+    BASE_DIR,
+    CORPUS_VERSION,
+    RESULTS,
+    SEARCH_TERMS,
+    django_env,
+    log,
+    prepare_database,
+    server_url,
+    setup_django,
+    stop_process,
+)
+
 WRK_DIR = BASE_DIR / "bench" / "wrk"
 BIND = "127.0.0.1:8765"
 BASE_URL = f"http://{BIND}"
-CORPUS_VERSION = 1  # bump when bench/corpus.py changes what it loads
 BENCH_USERS = 8
-SEARCH_TERMS = {
-    "en": ["troops border", "sanctions", "vaccine election", "kremlin statement", "missile",
-           "satellite images", "gas pipeline", "refugees bridge", "ceasefire talks", "grain ports"],
-    "ru": ["войска", "санкции", "вакцина"],
-    "uk": ["кордон", "вибори"],
-    "fr": ["troupes frontière", "sanctions"],
-    "de": ["truppen grenze", "impfstoff"],
-}  # fmt: skip
 LIST_STATUSES = ["unverified", "in_review", "false", "misleading", "verified", "unproven"]
 # Scenarios served by gunicorn beside the indexer, on the search index; then PostgreSQL's
 # search with a gunicorn of its own; then the webhooks, alone.
@@ -57,82 +56,6 @@ POSTGRES_TIMEOUT = 60  # s: gunicorn's (bench/gunicorn.conf.py)
 # The queries whose totals and rows the API and the floor must agree on.
 CHECKED_TERMS = [("en", "sanctions"), ("en", "troops border"), ("ru", "санкции"),
                  ("fr", "troupes frontière"), ("de", "impfstoff")]  # fmt: skip
-
-
-def log(message: str) -> None:
-    print(f"bench: {message}", flush=True)
-
-
-# --- The database ---------------------------------------------------------------------------
-
-
-def server_url() -> str:
-    """A URL on the PostgreSQL server to use: DATABASE_URL's, or the embedded one."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url:
-        return url
-    from config import embedded
-
-    return embedded.postgres_url()
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def prepare_database(url: str, scale: int, reload: bool) -> tuple[str, dict[str, Any] | None]:
-    """The bench database's URL, and the stored load report if a complete corpus is there."""
-    import psycopg
-
-    name = f"claimtracker_bench_{scale}"
-    bench_url = with_database(url, name)
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and not reload:
-            with psycopg.connect(bench_url) as bench:
-                has_meta = bench.execute("SELECT to_regclass('bench_meta')").fetchone()
-                if has_meta and has_meta[0]:
-                    row = bench.execute("SELECT report FROM bench_meta").fetchone()
-                    if row and row[0].get("corpus_version") == CORPUS_VERSION:
-                        log(f"reusing database {name} (a complete corpus of {scale} claims)")
-                        return bench_url, row[0]
-        if exists:
-            log(f"dropping database {name}")
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return bench_url, None
-
-
-def django_env(bench_url: str) -> dict[str, str]:
-    """The production settings, on loopback: plain HTTP, pooled connections."""
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DATABASE_URL=bench_url,
-        SECRET_KEY="bench-only-" + "x" * 40,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="false",
-        SECURE_HSTS_SECONDS="0",
-        DATABASE_POOL="true",
-        DATABASE_POOL_MIN="1",
-        DATABASE_POOL_MAX="4",
-        # The benchmark measures the API, not its rate limits.
-        API_THROTTLE_USER="100000000/second",
-        LOG_LEVEL="WARNING",
-        CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "memory://"),
-        # The benchmark's database is its own, created and loaded by this harness as the
-        # server's superuser: there is no production history to protect from the app's role.
-        DATABASE_REFUSE_PRIVILEGED_ROLE="false",
-    )
-    return env
-
-
-def setup_django(bench_url: str) -> None:
-    os.environ.update(django_env(bench_url))
-    import django
-
-    django.setup()
 
 
 def create_users(count: int) -> tuple[list[int], str]:
@@ -184,16 +107,6 @@ def start_gunicorn(bench_url: str, **settings: str) -> subprocess.Popen[bytes]:
             raise RuntimeError("gunicorn exited; see its log above")
         time.sleep(0.3)
     raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def fetch(path: str, token: str | None, count_queries: bool = False) -> tuple[int, dict, Any]:

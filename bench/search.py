@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.run import (
+from bench.harness import (
     BASE_DIR,
     RESULTS,
     SEARCH_TERMS,

@@ -74,7 +74,7 @@ def prepare_database() -> str:
     """Drop and create the bench database; its URL."""
     import psycopg
 
-    from bench.run import server_url, with_database
+    from bench.harness import server_url, with_database
 
     url = server_url()
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:

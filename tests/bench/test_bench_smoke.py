@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from bench import floor
 from bench.corpus import corpus_load
-from bench.run import BASE_DIR, django_env
+from bench.harness import BASE_DIR, django_env
 from claims.models import Claim, Statement
 from search.indexer import index_rebuild
 from tests import factories
