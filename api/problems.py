@@ -19,7 +19,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from api.throttling import throttled_instead
-from core.errors import StaleVersionError, TransitionNotAllowedError
+from core.errors import DomainError, StaleVersionError, TransitionNotAllowedError
 from core.problems import PROBLEM_CONTENT_TYPE, problem
 
 
@@ -82,6 +82,8 @@ def _convert(exc: Exception) -> Exception:
         conflict = Conflict(exc.message)
         conflict.allowed = exc.allowed  # type: ignore[attr-defined]
         return conflict
+    if isinstance(exc, DomainError):  # what the claim's state does not allow
+        return Conflict(exc.message)
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, DjangoPermissionDenied):

@@ -56,6 +56,7 @@ PROBLEM_HEADERS = {
 
 # The operations that change a claim or a source, each behind If-Match.
 CHANGE_CLAIM, CHANGE_STATUS = "claims_partial_update", "claims_transitions_create"
+PUBLISH, UNPUBLISH = "claims_publish_create", "claims_unpublish_create"
 REPLACE_SOURCE, CHANGE_SOURCE = "sources_update", "sources_partial_update"
 
 
@@ -77,6 +78,8 @@ _CLAIM_LINKS = {
         **_etag_link(CHANGE_STATUS, "claim_id", "Move this version of the claim along."),
         "requestBody": {"status": "$response.body#/allowed_transitions/0"},
     },
+    "Publish": _etag_link(PUBLISH, "claim_id", "Publish this version's verdict."),
+    "Unpublish": _etag_link(UNPUBLISH, "claim_id", "Take this version's fact check off the site."),
 }
 _SOURCE_LINKS = {
     "ReplaceSource": _etag_link(REPLACE_SOURCE, "id", "Replace this version of the source."),
@@ -88,6 +91,8 @@ ETAG_LINKS: dict[str, dict[int, dict[str, Any]]] = {
     "claims_retrieve": {200: _CLAIM_LINKS},
     CHANGE_CLAIM: {200: _CLAIM_LINKS},
     CHANGE_STATUS: {200: _CLAIM_LINKS},
+    PUBLISH: {200: _CLAIM_LINKS},
+    UNPUBLISH: {200: _CLAIM_LINKS},
     "sources_create": {201: _SOURCE_LINKS},
     "sources_retrieve": {200: _SOURCE_LINKS},
     REPLACE_SOURCE: {200: _SOURCE_LINKS},
@@ -290,6 +295,45 @@ def claim_transitions(view: Any) -> Any:
     )(view)
 
 
+def claim_publish(view: Any) -> Any:
+    view = _with_problem_statuses(post=(409, 412, 428))(view)
+    return extend_schema_view(
+        post=extend_schema(
+            summary="Publish a claim's fact check",
+            operation_id=PUBLISH,
+            description="Publishes the claim's verdict on the public site (with ClaimReview "
+            "markup), now or at a future `publish_at` (an embargo until then). Only a claim "
+            "with a verdict can be published (409). Publishing a public fact check again with "
+            "another verdict corrects it: readers see the correction and its reason.",
+            request=serializers.PublishInputSerializer,
+            responses={200: serializers.ClaimSerializer},
+            parameters=[IF_MATCH, ETAG_HEADER],
+            examples=[
+                OpenApiExample(
+                    "Under embargo until a time",
+                    value={"publish_at": "2030-01-01T06:00:00Z"},
+                    request_only=True,
+                )
+            ],
+        )
+    )(view)
+
+
+def claim_unpublish(view: Any) -> Any:
+    view = _with_problem_statuses(post=(409, 412, 428))(view)
+    return extend_schema_view(
+        post=extend_schema(
+            summary="Unpublish a claim's fact check",
+            operation_id=UNPUBLISH,
+            description="Takes the fact check off the public site (every page, feed and "
+            "anonymous read). A reason is required; it stays in the publication history.",
+            request=serializers.UnpublishInputSerializer,
+            responses={200: serializers.ClaimSerializer},
+            parameters=[IF_MATCH, ETAG_HEADER],
+        )
+    )(view)
+
+
 def claim_appearances(view: Any) -> Any:
     return extend_schema_view(
         get=extend_schema(summary="List where a claim appeared"),
@@ -327,6 +371,16 @@ def evidence_withdraw(view: Any) -> Any:
         post=extend_schema(
             summary="Withdraw evidence (it is never deleted)",
             request=serializers.WithdrawInputSerializer,
+            responses={200: serializers.EvidenceSerializer},
+        )
+    )(view)
+
+
+def evidence_public(view: Any) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            summary="Show evidence on the public fact check, or keep it internal",
+            request=serializers.EvidencePublicInputSerializer,
             responses={200: serializers.EvidenceSerializer},
         )
     )(view)

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.core.validators import MaxLengthValidator
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -35,6 +36,9 @@ from claims.models import (
 )
 from claims.text import WebAddressField as WebAddressModelField
 from claims.text import multi_line, single_line, web_address, web_address_normalise
+from publishing.models import PublicationState
+from publishing.selectors import public_url as fact_check_url
+from publishing.selectors import publication_state
 from verification import workflow
 from verification.models import (
     EVIDENCE_DESCRIPTION_MAX_LENGTH,
@@ -305,12 +309,27 @@ class ClaimInputSerializer(KnownFieldsOnly):
 
 
 class ReviewRatingSerializer(serializers.Serializer[Any]):
-    """schema.org ClaimReview reviewRating: 1 (false) to 5 (true)."""
+    """schema.org ClaimReview reviewRating: the label readers see, with its value on the
+    rating scale. The published one; for a verdict not published yet, the active scale's."""
 
-    rating_value = serializers.IntegerField(min_value=1, max_value=5)
+    rating_value = serializers.IntegerField()
     best_rating = serializers.IntegerField()
     worst_rating = serializers.IntegerField()
     alternate_name = serializers.CharField()
+
+
+class PublicationSerializer(serializers.Serializer[Any]):
+    """Where the claim stands on the public site."""
+
+    state = serializers.ChoiceField(choices=PublicationState.choices)
+    publish_at = serializers.DateTimeField(
+        allow_null=True, help_text="Public from then (an embargo until)."
+    )
+    published_at = serializers.DateTimeField(allow_null=True, help_text="When first public.")
+    unpublished_at = serializers.DateTimeField(allow_null=True)
+    verdict = serializers.ChoiceField(
+        choices=ClaimStatus.choices, allow_null=True, help_text="The verdict as published."
+    )
 
 
 class ClaimLinksSerializer(serializers.Serializer[Any]):
@@ -320,6 +339,8 @@ class ClaimLinksSerializer(serializers.Serializer[Any]):
     evidence = serializers.URLField()
     history = serializers.URLField()
     transitions = serializers.URLField()
+    publish = serializers.URLField()
+    unpublish = serializers.URLField()
 
 
 _PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000"
@@ -330,18 +351,27 @@ _CLAIM_LINKS = {
     "evidence": "claim-evidence",
     "history": "claim-history",
     "transitions": "claim-transitions",
+    "publish": "claim-publish",
+    "unpublish": "claim-unpublish",
 }
 
 
-def _review_rating(status: ClaimStatus) -> dict[str, Any] | None:
-    value = workflow.REVIEW_RATING.get(status)
-    if value is None:
+def _review_rating(row: Mapping[str, Any], state: PublicationState) -> dict[str, Any] | None:
+    if state in (PublicationState.PUBLISHED, PublicationState.SCHEDULED):
+        return {
+            "rating_value": row["publication__rating_value"],
+            "best_rating": row["publication__best_rating"],
+            "worst_rating": row["publication__worst_rating"],
+            "alternate_name": row["publication__rating_label"],
+        }
+    scale = row["scale_rating"]
+    if scale is None:
         return None
     return {
-        "rating_value": value,
-        "best_rating": 5,
-        "worst_rating": 1,
-        "alternate_name": str(status.label),
+        "rating_value": scale["value"],
+        "best_rating": scale["best"],
+        "worst_rating": scale["worst"],
+        "alternate_name": scale["label"],
     }
 
 
@@ -370,6 +400,10 @@ class ClaimSerializer(serializers.Serializer[Any]):
         child=serializers.ChoiceField(choices=ClaimStatus.choices), read_only=True
     )
     review_rating = ReviewRatingSerializer(allow_null=True, read_only=True)
+    publication = PublicationSerializer(read_only=True)
+    public_url = serializers.URLField(
+        allow_null=True, read_only=True, help_text="The fact check's page; null while not public."
+    )
     claimant = SourceBriefSerializer(allow_null=True, read_only=True)
     assignee = serializers.CharField(allow_null=True, help_text="A username.", read_only=True)
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -401,13 +435,31 @@ class ClaimSerializer(serializers.Serializer[Any]):
         status = ClaimStatus(row["status"])
         pk = str(row["id"])
         claimant_id = row["claimant_id"]
+        publish_at = row["publication__publish_at"]
+        first_published_at = row["publication__first_published_at"]
+        unpublished_at = row["publication__unpublished_at"]
+        state = publication_state(publish_at=publish_at, unpublished_at=unpublished_at)
         return {
             "id": pk,
             "text": row["text"],
             "summary": row["summary"],
             "status": row["status"],
             "allowed_transitions": list(_ALLOWED_TRANSITIONS[status]),
-            "review_rating": _review_rating(status),
+            "review_rating": _review_rating(row, state),
+            "publication": {
+                "state": state.value,
+                "publish_at": None if publish_at is None else _isoformat(publish_at, zone),
+                "published_at": None
+                if first_published_at is None
+                else _isoformat(first_published_at, zone),
+                "unpublished_at": None
+                if unpublished_at is None
+                else _isoformat(unpublished_at, zone),
+                "verdict": row["publication__verdict"],
+            },
+            "public_url": fact_check_url(pk, row["publication__slug"])
+            if state == PublicationState.PUBLISHED
+            else None,
             "claimant": None
             if claimant_id is None
             else {
@@ -437,6 +489,28 @@ class ClaimSerializer(serializers.Serializer[Any]):
 ClaimInputSerializer.read_only_names = frozenset(ClaimSerializer().fields) - frozenset(
     ClaimInputSerializer().fields
 )
+
+
+class PublishInputSerializer(KnownFieldsOnly):
+    publish_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Publish at this future time (an embargo until then); leave out for now.",
+    )
+    reason = ProseField(
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For a correction of a published fact check: why (shown to readers); by "
+        "default, the reason of the verdict's status change.",
+    )
+
+
+class UnpublishInputSerializer(KnownFieldsOnly):
+    reason = ProseField(
+        max_length=REASON_MAX_LENGTH, help_text="Why the fact check is taken off the site."
+    )
 
 
 class TransitionInputSerializer(KnownFieldsOnly):
@@ -489,6 +563,25 @@ StatementInputSerializer.read_only_names = frozenset(StatementSerializer().field
 )
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false: a JSON boolean, or in a multipart form the text "true" or "false" (DRF's
+    own takes "yes", 1, "on" ... where the schema says boolean)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):  # JSON's, or a form's absent field (DRF: False)
+            return data
+        form = isinstance(getattr(self.root, "initial_data", None), QueryDict)
+        if form and data in ("true", "false"):
+            return bool(data == "true")
+        self.fail("invalid", input=data)
+        raise AssertionError  # fail raises
+
+
+EVIDENCE_PUBLIC_HELP = (
+    "Shown with the published fact check (a file too, for download); internal otherwise."
+)
+
+
 class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     kind = serializers.ChoiceField(choices=EvidenceKind.choices, read_only=True)
     stance = serializers.ChoiceField(choices=EvidenceStance.choices, read_only=True)
@@ -513,6 +606,7 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
             "size",
             "sha256",
             "download",
+            "public",
             "added_by",
             "added_at",
             "withdrawn_at",
@@ -543,6 +637,7 @@ class EvidenceInputSerializer(KnownFieldsOnly):
         required=False, allow_empty_file=False,
         help_text="The evidence file (multipart/form-data); or give a url instead.",
     )  # fmt: skip
+    public = StrictBooleanField(required=False, default=False, help_text=EVIDENCE_PUBLIC_HELP)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if bool(data.get("file")) == bool(data.get("url")):
@@ -553,6 +648,10 @@ class EvidenceInputSerializer(KnownFieldsOnly):
 EvidenceInputSerializer.read_only_names = frozenset(EvidenceSerializer().fields) - frozenset(
     EvidenceInputSerializer().fields
 )
+
+
+class EvidencePublicInputSerializer(KnownFieldsOnly):
+    public = StrictBooleanField(help_text=EVIDENCE_PUBLIC_HELP)
 
 
 class WithdrawInputSerializer(KnownFieldsOnly):

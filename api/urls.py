@@ -13,6 +13,8 @@ claim = "claims/<uuid:claim_id>/"
 urlpatterns = [
     path("", views.ApiRootApi.as_view(), name="root"),
     path(f"{claim}transitions/", views.ClaimTransitionApi.as_view(), name="claim-transitions"),
+    path(f"{claim}publish/", views.ClaimPublishApi.as_view(), name="claim-publish"),
+    path(f"{claim}unpublish/", views.ClaimUnpublishApi.as_view(), name="claim-unpublish"),
     path(f"{claim}appearances/", views.ClaimAppearancesApi.as_view(), name="claim-appearances"),
     path(f"{claim}statements/", views.ClaimStatementsApi.as_view(), name="claim-statements"),
     path(f"{claim}evidence/", views.ClaimEvidenceApi.as_view(), name="claim-evidence"),
@@ -20,6 +22,11 @@ urlpatterns = [
         f"{claim}evidence/<uuid:evidence_id>/withdraw/",
         views.EvidenceWithdrawApi.as_view(),
         name="evidence-withdraw",
+    ),
+    path(
+        f"{claim}evidence/<uuid:evidence_id>/public/",
+        views.EvidencePublicApi.as_view(),
+        name="evidence-public",
     ),
     path(
         f"{claim}evidence/<uuid:evidence_id>/download/",

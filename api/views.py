@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -34,22 +35,26 @@ from api.serializers import (
     ClaimInputSerializer,
     ClaimSerializer,
     EvidenceInputSerializer,
+    EvidencePublicInputSerializer,
     EvidenceSerializer,
+    PublishInputSerializer,
     SourceSerializer,
     StatementInputSerializer,
     StatementSerializer,
     StatusChangeSerializer,
     TransitionInputSerializer,
+    UnpublishInputSerializer,
     WithdrawInputSerializer,
 )
 from claims import selectors
 from claims import services as claim_services
 from claims.models import Appearance, Claim, ClaimStatus, Source, Statement
 from core import permissions
-from search.backends import Found, claim_search
+from publishing import services as publishing_services
+from publishing.selectors import public_condition
+from search.backends import claim_search
 from search.index import Filters
 from verification import services as verification_services
-from verification import workflow
 from verification.models import Channel, Evidence, StatusChange
 from verification.views import evidence_file_response
 
@@ -118,20 +123,17 @@ def visible_claim_rows(request: Request) -> QuerySet[Claim, dict[str, Any]]:
     """The claims the request may read, as the rows ClaimSerializer shows."""
     queryset = selectors.claim_rows()
     if not request.user.is_authenticated:
-        queryset = queryset.filter(status__in=workflow.VERDICTS)  # public verdicts only
+        queryset = queryset.filter(public_condition())  # published fact checks only
     return queryset
 
 
-def search_filters(request: Request, given: dict[str, Any]) -> Filters | None:
-    """The list's filters as the search engine applies them; None when nothing can match (an
-    anonymous reader asking for statuses that are not public)."""
+def search_filters(request: Request, given: dict[str, Any]) -> Filters:
+    """The list's filters as the search engine applies them (an anonymous reader's within the
+    published fact checks)."""
     statuses = set(given.get("status") or ClaimStatus.values)
-    if not request.user.is_authenticated:
-        statuses &= set(workflow.VERDICTS)
-    if not statuses:
-        return None
     claimant = given.get("claimant")
     return Filters(
+        public_at=None if request.user.is_authenticated else timezone.now(),
         statuses=sorted(statuses) if statuses != set(ClaimStatus.values) else (),
         tags=[tag_name(given["tag"])] if given.get("tag") else [],
         claimant_id=str(claimant) if claimant else "",
@@ -212,17 +214,13 @@ class ClaimViewSet(
         page = cast("ClaimPage", self.paginator)
         offset, limit = page.search_window(request, order)
         filters = search_filters(request, given)
-        found = (
-            claim_search(
-                q,
-                filters=filters,
-                order=order,
-                language=given.get("lang") or "",
-                limit=limit,
-                offset=offset,
-            )
-            if filters is not None
-            else Found([], 0)
+        found = claim_search(
+            q,
+            filters=filters,
+            order=order,
+            language=given.get("lang") or "",
+            limit=limit,
+            offset=offset,
         )
         rows = {str(row["id"]): row for row in filterset.qs.filter(id__in=found.ids)}
         shown = [rows[claim_id] for claim_id in found.ids if claim_id in rows]
@@ -285,6 +283,49 @@ class ClaimTransitionApi(ClaimPartApi):
             status=data["status"],
             reason=data["reason"],
             evidence=data["evidence"],
+            channel=Channel.API,
+            version=version,
+        )
+        return claim_response(request, self.claim.pk)
+
+
+@schema.claim_publish
+class ClaimPublishApi(ClaimPartApi):
+    """Publishes a claim's verdict on the public site, now or at ``publish_at``."""
+
+    serializer_class = PublishInputSerializer
+    required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.PUBLISH_CLAIM]}
+
+    def post(self, request: Request, claim_id: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
+        version = version_from_if_match(request)
+        publishing_services.claim_publish(
+            actor=request.user,
+            claim=self.claim,
+            publish_at=serializer.validated_data.get("publish_at"),
+            reason=serializer.validated_data["reason"],
+            channel=Channel.API,
+            version=version,
+        )
+        return claim_response(request, self.claim.pk)
+
+
+@schema.claim_unpublish
+class ClaimUnpublishApi(ClaimPartApi):
+    """Takes a published or scheduled fact check off the public site, with a reason."""
+
+    serializer_class = UnpublishInputSerializer
+    required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.PUBLISH_CLAIM]}
+
+    def post(self, request: Request, claim_id: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = version_from_if_match(request)
+        publishing_services.claim_unpublish(
+            actor=request.user,
+            claim=self.claim,
+            reason=serializer.validated_data["reason"],
             channel=Channel.API,
             version=version,
         )
@@ -372,6 +413,7 @@ class ClaimEvidenceApi(ClaimPartApi, generics.ListCreateAPIView[Evidence]):
             description=data.get("description", ""),
             file=data.get("file"),
             url=data.get("url", ""),
+            public=data["public"],
         )
         output = EvidenceSerializer(evidence, context=self.get_serializer_context())
         return Response(output.data, status=status.HTTP_201_CREATED)
@@ -390,6 +432,23 @@ class EvidenceWithdrawApi(ClaimPartApi):
         serializer.is_valid(raise_exception=True)
         evidence = verification_services.evidence_withdraw(
             actor=request.user, evidence=evidence, reason=serializer.validated_data["reason"]
+        )
+        return Response(EvidenceSerializer(evidence, context={"request": request}).data)
+
+
+@schema.evidence_public
+class EvidencePublicApi(ClaimPartApi):
+    """Shows the evidence with the published fact check, or keeps it internal."""
+
+    serializer_class = EvidencePublicInputSerializer
+    required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.CHANGE_EVIDENCE]}
+
+    def post(self, request: Request, claim_id: Any, evidence_id: Any) -> Response:
+        evidence = get_object_or_404(Evidence, claim=self.claim, pk=evidence_id)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        evidence = verification_services.evidence_public_set(
+            actor=request.user, evidence=evidence, public=serializer.validated_data["public"]
         )
         return Response(EvidenceSerializer(evidence, context={"request": request}).data)
 

@@ -40,6 +40,7 @@ from core.admin import (
     service_refused,
 )
 from core.forms import SERVICE_ERRORS
+from publishing.admin import ClaimPublicationAdminMixin
 from search.backends import claim_search
 from search.index import Filters, query_problem
 from verification.admin import (
@@ -220,7 +221,7 @@ CLAIM_FORM_FIELDS = ("text", "summary", "claimant", "first_seen_at", "language",
 
 
 @admin.register(Claim)
-class ClaimAdmin(ClaimStatusAdminMixin, ServiceWriteAdmin):
+class ClaimAdmin(ClaimPublicationAdminMixin, ClaimStatusAdminMixin, ServiceWriteAdmin):
     form = ClaimAdminForm
     list_display = [
         "claim_text",
@@ -382,6 +383,7 @@ class ClaimAdmin(ClaimStatusAdminMixin, ServiceWriteAdmin):
     ) -> HttpResponse:
         if obj is not None and obj.pk:
             context.update(self.status_page_context(request, obj))
+            context.update(self.publication_page_context(request, obj))
             context["edit_history"] = claim_edit_history(claim=obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -33,8 +33,10 @@ from django.db import transaction
 from claims import services as claim_services
 from claims.models import Claim, ClaimStatus, Source, SourceKind, StatementStance
 from core import roles
+from publishing import services as publishing_services
 from verification import services as verification_services
 from verification.models import Channel, Evidence, EvidenceKind, EvidenceStance
+from verification.workflow import VERDICTS
 
 EDITOR_USERNAME = "demo-editor"
 REVIEWER_USERNAME = "demo-reviewer"
@@ -438,6 +440,7 @@ class DemoResult:
     statements: int = 0
     evidence: int = 0
     status_changes: int = 0
+    publications: int = 0
     skipped_claims: list[str] = field(default_factory=list)
 
     @property
@@ -456,6 +459,7 @@ class DemoResult:
             _count(self.statements, "statement"),
             f"{self.evidence} evidence",
             _count(self.status_changes, "status change"),
+            _count(self.publications, "published fact check"),
             _count(self.users, "user"),
         ]
         return f"Loaded the demo: created {', '.join(counts)}."
@@ -542,6 +546,7 @@ def _claim_build(
             stance=item.stance,
             url=item.url,
             description=item.description,
+            public=True,  # published reporting: readers may follow it
         )
         result.evidence += 1
     for step in spec.transitions:
@@ -554,6 +559,10 @@ def _claim_build(
             evidence=[evidence[key] for key in step.evidence],
         )
         result.status_changes += 1
+    if spec.transitions and spec.transitions[-1].to_status in VERDICTS:
+        # A newcomer sees the public site at once: the verdicts are published.
+        publishing_services.claim_publish(actor=reviewer, claim=claim, channel=channel)
+        result.publications += 1
     return claim
 
 

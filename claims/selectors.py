@@ -10,11 +10,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Func, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Func, IntegerField, JSONField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, JSONObject
 from pghistory.models import Events
 
 from claims.models import Claim, ClaimStatus, Source, Statement, StatementStance, Tag
+from publishing.models import RatingLabel
 from verification.selectors import evidence_citable
 
 # Claims a reviewer still has to look at.
@@ -65,6 +66,16 @@ CLAIM_ROW_FIELDS = (
     "supporting_count",
     "countering_count",
     "evidence_count",
+    # Its publication (publishing.models.Publication), when it has one.
+    "publication__slug",
+    "publication__publish_at",
+    "publication__unpublished_at",
+    "publication__first_published_at",
+    "publication__verdict",
+    "publication__rating_label",
+    "publication__rating_value",
+    "publication__best_rating",
+    "publication__worst_rating",
 )
 
 
@@ -83,7 +94,18 @@ def _claim_rows() -> QuerySet[Claim, dict[str, Any]]:
     # Built once per process and cloned for each use, like a view's ``queryset`` attribute:
     # resolving the subqueries again for every request cost more than running them (bench/).
     tag_names = Tag.objects.filter(claims=OuterRef("pk")).order_by("name").values("name")
-    return claim_list().values(*CLAIM_ROW_FIELDS, tag_names=ArraySubquery(tag_names))
+    # The active rating scale's label of the claim's verdict (none for other statuses).
+    scale_rating = RatingLabel.objects.filter(scale__active=True, verdict=OuterRef("status"))
+    scale_rating_json = scale_rating.values(
+        json=JSONObject(
+            label="label", value="value", best="scale__best_rating", worst="scale__worst_rating"
+        )
+    )[:1]
+    return claim_list().values(
+        *CLAIM_ROW_FIELDS,
+        tag_names=ArraySubquery(tag_names),
+        scale_rating=Subquery(scale_rating_json, output_field=JSONField()),
+    )
 
 
 def claim_needing_review(queryset: QuerySet[Claim]) -> QuerySet[Claim]:

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("", include("publishing.urls")),
 ]
 
 handler400 = "core.problems.bad_request"

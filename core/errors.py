@@ -46,3 +46,7 @@ class TransitionNotAllowedError(DomainError):
         self.from_status = from_status
         self.to_status = to_status
         self.allowed = list(allowed)
+
+
+class PublicationError(DomainError):
+    """A publication the claim's state does not allow (no verdict, nothing to unpublish)."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 
 # The one domain module core reads: the errors the services raise (pure Python, no models).
-from core.errors import DomainError
+from core.errors import STALE_MESSAGE, DomainError
 
 # The exceptions a service raises for something the user can fix (or may not do).
 SERVICE_ERRORS = (ValidationError, PermissionDenied, DomainError)
@@ -49,3 +50,21 @@ def form_add_service_error(
             else:
                 prefix = "" if target == NON_FIELD_ERRORS else f"{target}: "
                 form.add_error(None, prefix + message)
+
+
+class SeenVersionForm(forms.Form):
+    """A form about one object that carries the version it was opened for, and refuses to go
+    on once the object changed since (``STALE_MESSAGE``, said before any other error)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, seen: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen = seen
+        self.fields["version"].initial = seen.version
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.data.get("version") and str(self.seen.version) != self.data.get("version"):
+            raise ValidationError(STALE_MESSAGE)
+        return cleaned

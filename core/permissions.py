@@ -25,6 +25,9 @@ ADD_EVIDENCE = "verification.add_evidence"
 CHANGE_EVIDENCE = "verification.change_evidence"
 VIEW_STATUS_CHANGE = "verification.view_statuschange"
 
+# publishing
+PUBLISH_CLAIM = "publishing.publish_claim"
+
 # notifications
 VIEW_WEBHOOK_ENDPOINT = "notifications.view_webhookendpoint"
 ADD_WEBHOOK_ENDPOINT = "notifications.add_webhookendpoint"

@@ -16,6 +16,7 @@ REVIEWER = "Reviewer"
 _DOMAIN_MODELS = {
     "claims": ["claim", "source", "appearance", "statement", "tag"],
     "verification": ["evidence", "statuschange"],
+    "publishing": ["ratingscale", "ratinglabel", "publicationchange"],
 }
 _EDITABLE = {
     "claims": {
@@ -47,7 +48,7 @@ def _permissions(*, edit: bool, review: bool) -> list[str]:
             permissions.VIEW_DELIVERY_ATTEMPT,
         ]
     if review:
-        names.append(permissions.CHANGE_CLAIM_STATUS)
+        names += [permissions.CHANGE_CLAIM_STATUS, permissions.PUBLISH_CLAIM]
     # Everyone may see and create their own API tokens (the admin shows only their own).
     names += [permissions.VIEW_API_TOKEN, permissions.ADD_API_TOKEN]
     return names

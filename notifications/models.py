@@ -17,6 +17,8 @@ class EventType(models.TextChoices):
     CLAIM_STATUS_CHANGED = "claim.status_changed", "Claim status changed"
     CLAIM_CREATED = "claim.created", "Claim created"
     EVIDENCE_ADDED = "evidence.added", "Evidence added"
+    CLAIM_PUBLISHED = "claim.published", "Fact check published"
+    CLAIM_UNPUBLISHED = "claim.unpublished", "Fact check unpublished"
     WEBHOOK_TEST = "webhook.test", "Test event"
 
 
@@ -25,6 +27,8 @@ SUBSCRIBABLE_EVENT_TYPES = [
     EventType.CLAIM_STATUS_CHANGED,
     EventType.CLAIM_CREATED,
     EventType.EVIDENCE_ADDED,
+    EventType.CLAIM_PUBLISHED,
+    EventType.CLAIM_UNPUBLISHED,
 ]
 # An endpoint subscribes to something: said alike by the admin, the API and the service.
 EVENT_TYPES_REQUIRED = "Choose one or more of: " + ", ".join(SUBSCRIBABLE_EVENT_TYPES) + "."

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 
 from claims.models import Claim
 from claims.search import claim_fulltext
+from publishing.selectors import public_condition
 from search.index import (
     ORDER_FIELDS,
     ClaimIndex,
@@ -129,6 +130,10 @@ def _filtered(filters: Filters) -> QuerySet[Claim]:
         claims = claims.filter(created_at__gte=filters.created_after)
     if filters.created_before:
         claims = claims.filter(created_at__lt=filters.created_before)
+    if filters.public_at:
+        claims = claims.filter(public_condition(now=filters.public_at))
+    if filters.public_verdicts:
+        claims = claims.filter(publication__verdict__in=filters.public_verdicts)
     return claims
 
 

@@ -61,7 +61,7 @@ WORD_MAX_LENGTH = 40  # longer "words" (a hash, a URL's path) are not indexed
 QUERY_MAX_WORDS = 32
 WRITER_HEAP_BYTES = 64_000_000
 # What the documents hold and how: an index written with another is rebuilt, not read.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _POSITION_FILE = "position.json"
 _CURRENT = "current"
 _KEEP_OLD_GENERATIONS = 1  # kept after a swap, for processes that still read it
@@ -96,6 +96,8 @@ class ClaimDocument:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     first_seen_at: datetime | None = None  # else when recorded, as the API orders claims
+    public_from: datetime | None = None  # published (and not withdrawn): public from then
+    public_verdict: str = ""  # the verdict as published
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class Filters:
     updated_since: datetime | None = None  # at or after
     created_after: datetime | None = None  # at or after
     created_before: datetime | None = None  # before
+    public_at: datetime | None = None  # only the claims public at that moment
+    public_verdicts: Sequence[str] = ()  # only fact checks published with these verdicts
 
 
 @dataclass(frozen=True)
@@ -214,10 +218,10 @@ def _schema() -> Any:
     for code in LANGUAGES:
         for part in STEMMED_PARTS:
             builder.add_text_field(f"stem_{code}_{part}", tokenizer_name=f"stem_{code}")
-    for name in ("status", "tag", "claimant_id", "assignee", "language"):
+    for name in ("status", "tag", "claimant_id", "assignee", "language", "public_verdict"):
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
-    for name in ORDER_FIELDS:  # microseconds since 1970: tantivy's dates keep seconds only
-        builder.add_integer_field(name, indexed=True, fast=True)
+    for name in (*ORDER_FIELDS, "public_from"):  # microseconds since 1970 (tantivy's dates
+        builder.add_integer_field(name, indexed=True, fast=True)  # keep seconds only)
     return builder.build()
 
 
@@ -335,10 +339,11 @@ class ClaimIndex:
             ("claimant_id", [claim.claimant_id]),
             ("assignee", [claim.assignee]),
             ("language", [language]),
+            ("public_verdict", [claim.public_verdict]),
         ):
             for value in filter(None, values):
                 document.add_text(name, value)
-        for name in ORDER_FIELDS:
+        for name in (*ORDER_FIELDS, "public_from"):
             if (value := getattr(claim, name)) is not None:
                 document.add_integer(name, _microseconds(value))
         return document
@@ -452,6 +457,9 @@ class ClaimIndex:
         wanted = []
         if filters.statuses:
             wanted.append(Query.term_set_query(schema, "status", list(filters.statuses)))
+        if filters.public_verdicts:
+            verdicts = list(filters.public_verdicts)
+            wanted.append(Query.term_set_query(schema, "public_verdict", verdicts))
         for tag in filters.tags:
             wanted.append(Query.term_query(schema, "tag", tag))
         for name in ("claimant_id", "assignee", "language"):
@@ -469,4 +477,11 @@ class ClaimIndex:
                         schema, name, tantivy.FieldType.Integer, lower, upper, True, upper is None
                     )  # "before": up to, not at
                 )
+        if filters.public_at:
+            moment = _microseconds(filters.public_at)
+            wanted.append(
+                Query.range_query(
+                    schema, "public_from", tantivy.FieldType.Integer, None, moment, True, True
+                )
+            )
         return [(Occur.Must, Query.const_score_query(query, 0.0)) for query in wanted]

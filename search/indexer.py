@@ -89,6 +89,10 @@ SELECT claim.id::text AS id, claim.version, claim.language, claim.text, claim.su
        COALESCE(claimant.name, '') AS claimant, COALESCE(assignee.username, '') AS assignee,
        claim.created_at, claim.updated_at,
        COALESCE(claim.first_seen_at, claim.created_at) AS first_seen_at,  -- the API's order
+       CASE WHEN publication.unpublished_at IS NULL THEN publication.publish_at END
+           AS public_from,
+       COALESCE(CASE WHEN publication.unpublished_at IS NULL THEN publication.verdict END, '')
+           AS public_verdict,
        ARRAY(SELECT tag.name FROM claims_claimtag AS link JOIN claims_tag AS tag
              ON tag.id = link.tag_id WHERE link.claim_id = claim.id ORDER BY tag.name) AS tags,
        ARRAY(SELECT statement.quote FROM claims_statement AS statement
@@ -99,6 +103,7 @@ SELECT claim.id::text AS id, claim.version, claim.language, claim.text, claim.su
 FROM claims_claim AS claim
 LEFT JOIN claims_source AS claimant ON claimant.id = claim.claimant_id
 LEFT JOIN auth_user AS assignee ON assignee.id = claim.assignee_id
+LEFT JOIN publishing_publication AS publication ON publication.claim_id = claim.id
 WHERE claim.id = ANY(%s::uuid[])
 """
 

@@ -11,8 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from claims import services as claim_services
 from claims.models import Claim, Source, SourceKind, Statement
 from core import roles
+from publishing import services as publishing_services
+from publishing.models import Publication
 from verification import services as verification_services
 from verification.models import Channel, Evidence, EvidenceKind, EvidenceStance, StatusChange
+from verification.workflow import REQUIRES_EVIDENCE, VERDICTS
 
 # The smallest valid PNG: evidence uploads must pass the content check.
 PNG_BYTES = bytes.fromhex(
@@ -61,6 +64,9 @@ def claim(*, actor: User | None = None, **kwargs: Any) -> Claim:
     return claim_services.claim_create(actor=actor or editor(), **kwargs)
 
 
+new_claim = claim  # for the functions whose ``claim`` argument hides it
+
+
 def statement(*, claim: Claim, actor: User | None = None, **kwargs: Any) -> Statement:
     if "source" not in kwargs:
         kwargs["source"] = source()
@@ -89,3 +95,33 @@ def transition(
     return verification_services.claim_transition(
         actor=actor or reviewer(), claim=claim, status=status, **kwargs
     )
+
+
+def verdict(
+    *, claim: Claim, status: str = "false", actor: User | None = None, reason: str = ""
+) -> StatusChange:
+    """Take the claim through review to a verdict, citing new evidence when it needs some."""
+    actor = actor or reviewer()
+    if claim.status != "in_review":
+        transition(claim=claim, status="in_review", actor=actor)
+    cited = [evidence(claim=claim, actor=actor)] if status in REQUIRES_EVIDENCE else []
+    claim.refresh_from_db()
+    return transition(
+        claim=claim,
+        status=status,
+        actor=actor,
+        evidence=cited,
+        reason=reason or f"The verdict is {status}.",
+    )
+
+
+def published(
+    *, claim: Claim | None = None, status: str = "false", actor: User | None = None, **kwargs: Any
+) -> Publication:
+    """A claim with a verdict, published (now, or at ``publish_at``)."""
+    actor = actor or reviewer()
+    claim = claim or new_claim()
+    if claim.status not in VERDICTS:
+        verdict(claim=claim, status=status, actor=actor)
+    kwargs.setdefault("channel", Channel.ADMIN)
+    return publishing_services.claim_publish(actor=actor, claim=claim, **kwargs)

@@ -13,6 +13,7 @@ def test_every_scheduled_task_is_a_registered_task() -> None:
     assert scheduled == {
         "notifications.deliveries_requeue_task",
         "search.log_prune_task",
+        "publishing.publications_announce_task",
         "verification.evidence_orphans_remove_task",
     }
     assert scheduled <= set(app.tasks)

@@ -274,16 +274,22 @@ class ClaimStatusAdminMixin(_ModelAdmin):
 
 
 class EvidenceAddFormSet(ServiceInlineFormSet):
-    editable = frozenset({"kind", "stance", "description", "file", "url"})
+    editable = frozenset({"kind", "stance", "description", "file", "url", "public"})
     services = RowServices(row="evidence", add=services.evidence_add)
 
 
 class EvidenceWithdrawFormSet(ServiceInlineFormSet):
-    editable = frozenset({"withdraw_reason"})
+    editable = frozenset({"withdraw_reason", "public"})
     services = RowServices(row="evidence")
 
     def service_update(self, *, actor: User, obj: Any, data: dict[str, Any]) -> Evidence:
-        return services.evidence_withdraw(actor=actor, evidence=obj, reason=data["withdraw_reason"])
+        if "public" in data:
+            obj = services.evidence_public_set(actor=actor, evidence=obj, public=data["public"])
+        if data.get("withdraw_reason"):
+            obj = services.evidence_withdraw(
+                actor=actor, evidence=obj, reason=data["withdraw_reason"]
+            )
+        return obj
 
 
 class EvidenceInline(_TabularInline):
@@ -303,7 +309,7 @@ class EvidenceInline(_TabularInline):
         "added",
         "state",
     ]
-    fields = [*readonly_fields, "withdraw_reason"]
+    fields = [*readonly_fields, "public", "withdraw_reason"]
     extra = 0
     can_delete = False
     verbose_name = "evidence"
@@ -316,6 +322,7 @@ class EvidenceInline(_TabularInline):
         fields = list(super().get_fields(request, obj))
         if not self.has_change_permission(request, obj):
             fields.remove("withdraw_reason")  # only those who may withdraw see the field
+            fields.remove("public")
         return fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -353,7 +360,7 @@ class EvidenceAddInline(_TabularInline):
     model = Evidence
     form = EvidenceAddForm
     formset = EvidenceAddFormSet
-    fields = ["kind", "stance", "description", "file", "url"]
+    fields = ["kind", "stance", "description", "file", "url", "public"]
     extra = 1
     can_delete = False
     verbose_name = "new evidence"

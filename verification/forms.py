@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from claims.models import Claim, ClaimStatus
 from claims.text import multi_line
 from core.errors import STALE_MESSAGE
+from core.forms import SeenVersionForm
 from verification import workflow
 from verification.models import REASON_MAX_LENGTH, Evidence
 from verification.selectors import claim_citable_evidence
@@ -38,7 +39,7 @@ class CitedEvidenceField(forms.ModelMultipleChoiceField):
         return f"{evidence} [{evidence.get_stance_display().lower()}]{description}"
 
 
-class ClaimStatusChangeForm(forms.Form):
+class ClaimStatusChangeForm(SeenVersionForm):
     """Move one claim to a status its current status allows, citing its evidence."""
 
     status = forms.ChoiceField(label="New status")
@@ -53,10 +54,10 @@ class ClaimStatusChangeForm(forms.Form):
         label="Cited evidence",
         help_text="The verdicts verified, false and misleading need at least one.",
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, claim: Claim, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        # Said first: a claim changed since also changes which targets are valid.
+        super().__init__(*args, seen=claim, **kwargs)
         self.claim = claim
         # Only the targets the workflow allows from the current status are offered; a forged
         # other value is an "invalid choice" form error.
@@ -67,14 +68,6 @@ class ClaimStatusChangeForm(forms.Form):
         cast(
             forms.ModelMultipleChoiceField, self.fields["evidence"]
         ).queryset = claim_citable_evidence(claim=claim)
-        self.fields["version"].initial = claim.version
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        # Said first: a claim changed since also changes which targets are valid.
-        if self.data.get("version") and str(self.claim.version) != self.data.get("version"):
-            raise ValidationError(STALE_MESSAGE)
-        return cleaned
 
 
 def stale_claims_message(claims: Iterable[Claim]) -> str:
@@ -125,7 +118,7 @@ class EvidenceAddForm(_EvidenceModelForm):
 
     class Meta:
         model = Evidence
-        fields = ["kind", "stance", "description", "file", "url"]
+        fields = ["kind", "stance", "description", "file", "url", "public"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
     def clean_file(self) -> UploadedFile | None:
@@ -151,7 +144,7 @@ class EvidenceWithdrawForm(_EvidenceModelForm):
 
     class Meta:
         model = Evidence
-        fields: list[str] = []
+        fields = ["public"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,6 +152,7 @@ class EvidenceWithdrawForm(_EvidenceModelForm):
             field = self.fields["withdraw_reason"]
             field.disabled = True
             field.help_text = "Already withdrawn."
+            self.fields["public"].disabled = True
 
     def clean_withdraw_reason(self) -> str:
         reason: str = self.cleaned_data.get("withdraw_reason", "")

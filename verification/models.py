@@ -65,6 +65,10 @@ class Evidence(models.Model):
     url = WebAddressField(max_length=URL_MAX_LENGTH, blank=True)
     file = models.FileField(upload_to=evidence_upload_to, blank=True, max_length=200)
     original_name = models.CharField(max_length=200, blank=True)
+    public = models.BooleanField(
+        default=False,
+        help_text="Shown on the published fact check (a file too). Internal unless chosen.",
+    )
     content_type = models.CharField(max_length=100, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)

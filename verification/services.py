@@ -43,14 +43,22 @@ def evidence_add(
     description: str = "",
     file: UploadedFile | None = None,
     url: str = "",
+    public: bool = False,
 ) -> Evidence:
-    """Attach evidence to a claim: an uploaded file (checked and hashed) or a URL."""
+    """Attach evidence to a claim: an uploaded file (checked and hashed) or a URL; ``public``
+    to show it with the published fact check."""
     user = require_perm(actor, permissions.ADD_EVIDENCE, "add evidence")
     if bool(file) == bool(url):
         raise ValidationError(EVIDENCE_FILE_OR_URL)
     locked = claim_lock(claim_id=claim.pk)
     evidence = Evidence(
-        claim=locked, kind=kind, stance=stance, description=description, url=url, added_by=user
+        claim=locked,
+        kind=kind,
+        stance=stance,
+        description=description,
+        url=url,
+        public=public,
+        added_by=user,
     )
     if file:
         info = inspect_upload(file)
@@ -111,6 +119,21 @@ def evidence_withdraw(*, actor: Actor, evidence: Evidence, reason: str) -> Evide
     locked.withdrawal_reason = text_clean(reason, field="reason", max_length=REASON_MAX_LENGTH)
     locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     claim_touch(claim=locked_claim)
+    return locked
+
+
+@transaction.atomic
+def evidence_public_set(*, actor: Actor, evidence: Evidence, public: bool) -> Evidence:
+    """Show the evidence with the published fact check, or keep it internal."""
+    require_perm(actor, permissions.CHANGE_EVIDENCE, "change evidence")
+    locked_claim = claim_lock(claim_id=evidence.claim_id)
+    locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if locked.public != public:
+        if public and locked.is_withdrawn:
+            raise ValidationError({"public": "Withdrawn evidence cannot be made public."})
+        locked.public = public
+        locked.save(update_fields=["public"])
+        claim_touch(claim=locked_claim)
     return locked
 
 

@@ -25,6 +25,11 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Who publishes the fact checks: ClaimReview's author, the public site's name.
+PUBLISHER_NAME = env("PUBLISHER_NAME", default="Claim tracker")
+PUBLISHER_URL = env("PUBLISHER_URL", default=SITE_URL)
+PUBLISHER_LOGO_URL = env("PUBLISHER_LOGO_URL", default="")
+PUBLIC_PAGE_SIZE = env.int("PUBLIC_PAGE_SIZE", default=20)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -35,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.sitemaps",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -48,6 +54,7 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "search",
+    "publishing",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "publishing.context_processors.public_site",
             ],
         },
     },
@@ -210,6 +218,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Notifications (notifications/) ---
 # A claim's creator and assignee get its notifications without subscribing.
+PUBLISH_ANNOUNCE_SECONDS = env.float("PUBLISH_ANNOUNCE_SECONDS", default=15.0)
 NOTIFY_AUTO_WATCH = env.bool("NOTIFY_AUTO_WATCH", default=True)
 # How often beat runs the sweeper that queues deliveries due or stuck.
 NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=10.0)
@@ -236,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": NOTIFY_SWEEP_SECONDS,
     },
     "search-log-prune": {"task": "search.log_prune_task", "schedule": 600.0},
+    "publishing-publications-announce": {
+        "task": "publishing.publications_announce_task",
+        "schedule": PUBLISH_ANNOUNCE_SECONDS,
+    },
     "verification-evidence-orphans-remove": {
         "task": "verification.evidence_orphans_remove_task",
         "schedule": 24 * 3600.0,

@@ -12,6 +12,8 @@ Reads (who watches a claim, who may see claims) are in notifications/selectors.p
 from notifications.services.delivery import delivery_send
 from notifications.services.outbox import (
     claim_created_record,
+    claim_published_record,
+    claim_unpublished_record,
     event_record,
     evidence_added_record,
     status_change_record,
@@ -33,6 +35,8 @@ from notifications.services.webhooks import (
 
 __all__ = [
     "claim_created_record",
+    "claim_published_record",
+    "claim_unpublished_record",
     "claim_unwatch",
     "claim_watch",
     "deliveries_enqueue",

@@ -11,6 +11,7 @@ import json
 import logging
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -20,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.sites import site_url
 from notifications import outbound
 from notifications.mail import header_line
 from notifications.models import (
@@ -28,11 +30,11 @@ from notifications.models import (
     DeliveryChannel,
     DeliveryStatus,
     Event,
+    EventType,
     WebhookEndpoint,
 )
 from notifications.secrets import secret_decrypt, signature
 from notifications.selectors import claims_access_missing
-from notifications.services.outbox import site_url
 
 logger = logging.getLogger(__name__)
 
@@ -104,25 +106,36 @@ def event_body(event: Event) -> bytes:
     return json.dumps(event.payload, separators=(",", ":"), sort_keys=True).encode()
 
 
+def _email_subject(payload: dict[str, Any]) -> str:
+    data = payload["data"]
+    text = data["claim"]["text"]
+    if payload["type"] == EventType.CLAIM_PUBLISHED:
+        what = "Correction published" if data.get("correction") else "Fact check published"
+        return f"[Claim tracker] {what} ({data['rating']['label']}): {text}"
+    return f"[Claim tracker] {data['from_status']} → {data['to_status']}: {text}"
+
+
+# The email of each emailed event type (notifications/services/outbox.py's EMAILED_TYPES).
+_EMAIL_TEMPLATES = {
+    EventType.CLAIM_STATUS_CHANGED: "notifications/email/status_changed",
+    EventType.CLAIM_PUBLISHED: "notifications/email/published",
+}
+
+
 def _email_send(delivery: Delivery) -> None:
     user = delivery.user
     if user is None:
         raise ValueError("An email delivery without a user.")
     payload = delivery.event.payload
     context = {"user": user, "event": payload, "data": payload["data"]}
-    data = payload["data"]
-    subject = header_line(
-        f"[Claim tracker] {data['from_status']} → {data['to_status']}: {data['claim']['text']}"
-    )
+    template = _EMAIL_TEMPLATES[payload["type"]]
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("notifications/email/status_changed.txt", context),
+        subject=header_line(_email_subject(payload)),
+        body=render_to_string(f"{template}.txt", context),
         to=[user.email],
         headers={"X-Claimtracker-Event-Id": str(delivery.event_id)},
     )
-    message.attach_alternative(
-        render_to_string("notifications/email/status_changed.html", context), "text/html"
-    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     message.send()
 
 

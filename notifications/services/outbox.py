@@ -12,23 +12,19 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from claims.models import Claim
+from core.sites import site_url
 from notifications.models import Delivery, DeliveryChannel, Event, EventType, WebhookEndpoint
 from notifications.selectors import claim_email_recipients
 from notifications.services.queue import deliveries_enqueue
 
 # Event types that are also emailed to subscribers (the others go to webhooks only).
-EMAILED_TYPES = frozenset({EventType.CLAIM_STATUS_CHANGED})
-
-
-def site_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+EMAILED_TYPES = frozenset({EventType.CLAIM_STATUS_CHANGED, EventType.CLAIM_PUBLISHED})
 
 
 def claim_payload(claim: Claim) -> dict[str, Any]:
@@ -145,4 +141,38 @@ def evidence_added_record(*, evidence: Any, actor: User) -> Event:
         claim=claim,
         actor=actor,
         data={"claim": claim_payload(claim), "evidence": evidence_data(evidence)},
+    )
+
+
+def claim_published_record(
+    *,
+    claim: Claim,
+    actor: User | None,
+    public_url: str,
+    rating: dict[str, Any],
+    published_at: str,
+    correction: dict[str, Any] | None = None,
+) -> Event:
+    """``claim.published``: the fact check became public (or, with ``correction``, a public
+    one was corrected)."""
+    return event_record(
+        type=EventType.CLAIM_PUBLISHED,
+        claim=claim,
+        actor=actor,
+        data={
+            "claim": claim_payload(claim),
+            "public_url": public_url,
+            "published_at": published_at,
+            "rating": rating,
+            "correction": correction,
+        },
+    )
+
+
+def claim_unpublished_record(*, claim: Claim, actor: User, reason: str) -> Event:
+    return event_record(
+        type=EventType.CLAIM_UNPUBLISHED,
+        claim=claim,
+        actor=actor,
+        data={"claim": claim_payload(claim), "reason": reason},
     )

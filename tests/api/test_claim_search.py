@@ -121,14 +121,15 @@ def test_a_search_ordered_by_a_date(
     assert "Cannot order by rank" in bad.json()["errors"]["ordering"][0]
 
 
-def test_anonymous_readers_find_public_verdicts_only(
+def test_anonymous_readers_find_published_fact_checks_only(
     api: Callable[..., APIClient], settings: Any, search_engine: Callable[[], None]
 ) -> None:
     settings.API_PUBLIC_VERDICTS = True
     f.claim(text="Troops return, says the ministry.")
     false = f.claim(text="Troops returned to bases, said Moscow.")
-    f.transition(claim=false, status="in_review")
-    f.transition(claim=false, status="false", evidence=[f.evidence(claim=false)])
+    f.published(claim=false, status="false")
+    unpublished_verdict = f.claim(text="Troops returned by train.")
+    f.verdict(claim=unpublished_verdict, status="false")
     search_engine()
     anonymous = api(None)
 

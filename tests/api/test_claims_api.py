@@ -85,6 +85,8 @@ def test_a_claim_reads_the_same_in_the_list_and_alone(viewer_api, settings, zone
     withdrawn = f.evidence(claim=claim)
     evidence_withdraw(actor=f.editor(), evidence=withdrawn, reason="Wrong photo.")
     claim = moved(claim, "in_review", "false")
+    publication = f.published(claim=claim)
+    claim.refresh_from_db()
     date = DateTimeField().to_representation
     url = f"http://testserver/api/v1/claims/{claim.pk}/"
 
@@ -113,6 +115,15 @@ def test_a_claim_reads_the_same_in_the_list_and_alone(viewer_api, settings, zone
         "version": claim.version,
         "created_at": date(claim.created_at),
         "updated_at": date(claim.updated_at),
+        "publication": {
+            "state": "published",
+            "publish_at": date(publication.publish_at),
+            "published_at": date(publication.first_published_at),
+            "unpublished_at": None,
+            "verdict": "false",
+        },
+        "public_url": "http://127.0.0.1:8000/fact-checks/"
+        f"{claim.pk}/russia-ordered-troops-near-ukraines-border-back-to-their-bases/",
         "links": {
             "self": url,
             "appearances": url + "appearances/",
@@ -120,6 +131,8 @@ def test_a_claim_reads_the_same_in_the_list_and_alone(viewer_api, settings, zone
             "evidence": url + "evidence/",
             "history": url + "history/",
             "transitions": url + "transitions/",
+            "publish": url + "publish/",
+            "unpublish": url + "unpublish/",
         },
     }
     assert viewer_api.get(CLAIMS).json()["results"] == [alone]
@@ -127,6 +140,14 @@ def test_a_claim_reads_the_same_in_the_list_and_alone(viewer_api, settings, zone
     read = viewer_api.get(f"{CLAIMS}{bare.pk}/").json()
     assert (read["claimant"], read["assignee"], read["tags"]) == (None, None, [])
     assert (read["first_seen_at"], read["review_rating"]) == (None, None)
+    assert read["publication"] == {
+        "state": "draft",
+        "publish_at": None,
+        "published_at": None,
+        "unpublished_at": None,
+        "verdict": None,
+    }
+    assert read["public_url"] is None
 
 
 # --- Filters --------------------------------------------------------------------------------
@@ -746,17 +767,22 @@ def test_a_valid_token_is_not_throttled_by_the_failures_of_its_address(api, rate
     assert api(f.viewer()).get(CLAIMS, REMOTE_ADDR="203.0.113.7").status_code == 200
 
 
-# --- Public verdicts ------------------------------------------------------------------------
+# --- Public verdicts: the published fact checks ------------------------------------------
 
 
 @pytest.fixture
 def verdicts() -> dict[str, Claim]:
-    return {
+    claims = {
         "unverified": f.claim(text="Unchecked."),
         "in_review": moved(f.claim(text="Being checked."), "in_review"),
         "false": moved(f.claim(text="Troops are going back."), "in_review", "false"),
         "unproven": moved(f.claim(text="Drills ended."), "in_review", "unproven"),
+        "not published": moved(f.claim(text="Tanks left."), "in_review", "misleading"),
     }
+    for name in ("false", "unproven"):
+        f.published(claim=claims[name])
+        claims[name].refresh_from_db()
+    return claims
 
 
 def test_anonymous_reads_nothing_by_default(verdicts):
@@ -766,7 +792,7 @@ def test_anonymous_reads_nothing_by_default(verdicts):
     assert_problem(anonymous.get("/api/v1/"), 401)
 
 
-def test_public_verdicts_open_claims_with_a_verdict_only(settings, verdicts):
+def test_public_verdicts_open_the_published_fact_checks_only(settings, verdicts):
     settings.API_PUBLIC_VERDICTS = True
     anonymous = APIClient()
     listed = anonymous.get(CLAIMS)
@@ -777,7 +803,7 @@ def test_public_verdicts_open_claims_with_a_verdict_only(settings, verdicts):
     assert public.status_code == 200
     assert public["ETag"] == f'"v{verdicts["false"].version}"'
     assert public.json()["review_rating"]["alternate_name"] == "False"
-    for hidden in ("unverified", "in_review"):
+    for hidden in ("unverified", "in_review", "not published"):
         assert_problem(anonymous.get(f"{CLAIMS}{verdicts[hidden].pk}/"), 404)
 
     assert_problem(anonymous.post(CLAIMS, {"text": "Anonymous claim."}), 401)

@@ -259,14 +259,24 @@ def test_answers_link_to_the_changes_behind_if_match_with_their_etag(api):
     bodies = {
         "claims_partial_update": {"summary": "Peskov, 15 February."},
         "claims_transitions_create": {"reason": "Checking."},
+        "claims_publish_create": {},
+        "claims_unpublish_create": {"reason": "The claimant retracted it."},
         "sources_update": {"name": "Dmitry Peskov", "role": "Press secretary"},
         "sources_partial_update": {"country": "Russia"},
     }
+    # A claim in the state each publication step needs: a verdict, and a published one.
+    to_publish = f.claim(text="Troops left Crimea.")
+    f.verdict(claim=to_publish, status="false")
+    to_unpublish = f.claim(text="Troops left Belarus.")
+    f.published(claim=to_unpublish)
+    subjects = {"claims_publish_create": to_publish, "claims_unpublish_create": to_unpublish}
     for read in (f"/api/v1/claims/{claim.pk}/", f"/api/v1/sources/{source.pk}/"):
         path = read.replace(str(claim.pk), "{id}").replace(str(source.pk), "{id}")
         links = schema["paths"][path]["get"]["responses"]["200"]["links"]
         for link in links.values():
-            answer = client.get(read)  # the current version, with its ETag
+            subject = subjects.get(link["operationId"])
+            # The current version, with its ETag.
+            answer = client.get(f"/api/v1/claims/{subject.pk}/" if subject else read)
             method, target = by_id[link["operationId"]]
             url, headers = target, {}
             for name, expression in link["parameters"].items():

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
+from django.utils.html import escape
 from pghistory.models import Context, Events
 
 from claims import demo
@@ -18,6 +19,7 @@ from claims.models import Appearance, Claim, ClaimTag, Source, Statement, Tag
 from core import roles
 from tests import factories
 from verification.models import Evidence, StatusChange, StatusChangeEvidence
+from verification.workflow import VERDICTS
 
 pytestmark = pytest.mark.django_db
 
@@ -59,10 +61,24 @@ def test_the_summary_counts_what_was_created() -> None:
 
     assert output.strip() == (
         "Loaded the demo: created 4 claims, 6 sources, 5 appearances, 7 statements, "
-        "4 evidence, 5 status changes, 2 users."
+        "4 evidence, 5 status changes, 2 published fact checks, 2 users."
     )
     assert Claim.objects.count() == 4
     assert Statement.objects.count() == 7
+
+
+def test_the_verdicts_are_published_for_a_newcomer_to_see(client) -> None:
+    loaddemo()
+
+    published = Claim.objects.filter(publication__isnull=False)
+    assert sorted(claim.status for claim in published) == sorted(
+        claim.status for claim in Claim.objects.filter(status__in=VERDICTS)
+    )
+    assert published.count() == 2
+    home = client.get("/").content.decode()
+    for claim in published:
+        assert escape(claim.text) in home
+        assert client.get(f"/fact-checks/{claim.pk}/", follow=True).status_code == 200
 
 
 def test_sources_have_their_roles_and_kinds() -> None:
@@ -164,7 +180,10 @@ def test_status_histories_are_realistic() -> None:
     assert all(change.channel == "command" for change in changes)
     assert all(change.actor.username == "demo-reviewer" for change in changes)
     assert "No withdrawal is visible on the ground" in changes[-1].reason
-    assert changes[0].claim_version < changes[1].claim_version == withdrawal.version
+    assert changes[0].claim_version < changes[1].claim_version < withdrawal.version
+    [published] = withdrawal.publication_changes.all()  # the verdict published after it
+    assert (published.action, published.to_label) == ("published", "Unproven")
+    assert published.claim_version == withdrawal.version
     assert changes[-1].evidence.count() == 2
 
 
@@ -215,7 +234,7 @@ def test_existing_users_and_sources_are_reused() -> None:
     output = loaddemo()
 
     assert "created 4 claims, 5 sources," in output
-    assert output.strip().endswith("5 status changes, 1 user.")
+    assert output.strip().endswith("5 status changes, 2 published fact checks, 1 user.")
     claim = Claim.objects.get(text=demo.WITHDRAWAL_TEXT)
     assert claim.claimant == peskov
     assert claim.created_by == editor

@@ -80,3 +80,15 @@ def test_reviewer_attaches_evidence_and_changes_status(
     assert change.actor == reviewer
     assert change.channel == Channel.ADMIN
     assert [e.original_name for e in change.evidence.all()] == ["satellite-crimea.png"]
+
+    # Publish the verdict: the page is public at once, with the explanation.
+    page.click("#publication-bar a.publish-link")
+    page.wait_for_selector("#publication-form")
+    page.click("#publication-form input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Published as “Misleading”" in page.locator(".messagelist .success").inner_text()
+    page.click("#publication-bar >> text=View the fact check")
+    page.wait_for_selector("main h1")
+    assert page.locator("main h1").inner_text() == claim.text
+    assert page.locator("text=Imagery shows no withdrawal from Crimea.").is_visible()
+    assert page.locator(".verdict").first.inner_text() == "Misleading"

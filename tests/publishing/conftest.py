@@ -1,0 +1,1 @@
+from tests.api.conftest import _fresh_throttle_counts, api  # noqa: F401 (fixtures)
