@@ -165,11 +165,28 @@ def fact_checks_stream(*, chunk: int = 500) -> Any:
                 yield _fact_check(found[claim_id])
 
 
+# What a list of fact checks shows of each.
+LIST_FIELDS = (
+    "id",
+    "text",
+    "language",
+    "claimant__name",
+    "publication__slug",
+    "publication__verdict",
+    "publication__rating_label",
+    "publication__publish_at",
+)
+
+
 def public_list(
     *, verdict: str = "", claimant: Source | None = None, ids: list[str] | None = None
 ) -> QuerySet[Claim]:
     """Public claims for a list page, newest first: with publication and claimant."""
-    claims = public_claims().select_related("publication", "claimant")
+    claims = (
+        public_claims()
+        .select_related("publication", "claimant")
+        .only(*LIST_FIELDS)
+    )
     if verdict:
         claims = claims.filter(publication__verdict=verdict)
     if claimant is not None:

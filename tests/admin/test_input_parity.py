@@ -293,3 +293,42 @@ def test_a_webhook_endpoint_rule_refuses_alike(rule: str, client: Client) -> Non
 
     assert from_api == from_admin
     assert not WebhookEndpoint.objects.exists()
+
+
+UNPUBLISH_RULES = {
+    "a blank reason": {"reason": "  "},
+    "a reason of 10,001 characters": {"reason": "u" * (REASON_MAX_LENGTH + 1)},
+    "a reason with a right-to-left override": {"reason": "Retracted \u202eby the source."},
+}
+
+
+@pytest.mark.parametrize("rule", [*UNPUBLISH_RULES, "a publish_at in the past"])
+def test_a_publication_rule_refuses_alike(
+    rule: str, reviewer_client: Client, reviewer_user: User
+) -> None:
+    claim = factories.claim()
+    if rule in UNPUBLISH_RULES:
+        factories.published(claim=claim)
+        step, form_body, api_body = "unpublish", UNPUBLISH_RULES[rule], UNPUBLISH_RULES[rule]
+    else:
+        factories.verdict(claim=claim, status="unproven")
+        step = "publish"
+        api_body = {"publish_at": "2021-08-24T14:41:00+00:00"}
+        form_body = {"publish_at_0": "2021-08-24", "publish_at_1": "14:41:00"}
+    claim.refresh_from_db()
+
+    from_api = _api_errors(
+        reviewer_user,
+        f"/api/v1/claims/{claim.pk}/{step}/",
+        api_body,
+        HTTP_IF_MATCH=f'"v{claim.version}"',
+    )
+    url = reverse(f"admin:claims_claim_{step}", args=[claim.pk])
+    page = reviewer_client.post(
+        url, {**form_data(reviewer_client.get(url), "publication-form"), **form_body}
+    )
+    assert page.status_code == 200, "the admin went on"
+    from_admin = {name: list(messages) for name, messages in page.context["form"].errors.items()}
+
+    assert from_api == from_admin
+    assert Claim.objects.get(pk=claim.pk).version == claim.version
