@@ -2,7 +2,8 @@
 
 Claims in five languages (text from a Zipf-distributed vocabulary, so that some words are
 common and most are rare, as in real text), about 3 statements each, appearances, evidence,
-tags, sources, and a status history consistent with the workflow. Deterministic for a seed.
+tags, sources, a status history consistent with the workflow, and 10% of the claims
+published as fact checks (on the default rating scale). Deterministic for a seed.
 
 The load is built for speed: the secondary indexes of the loaded tables are dropped and built
 again afterwards; claims and statements go through unlogged staging tables so that each
@@ -29,6 +30,8 @@ import psycopg
 from psycopg import sql
 
 from claims.search import _DOCUMENT_SQL, SEARCH_CONFIGS, document_parts_sql
+from publishing.defaults import DEFAULT_LABELS, DEFAULT_SCALE
+from publishing.services import slug_for
 from verification import workflow
 
 # Languages and their share of the claims.
@@ -98,7 +101,10 @@ LOADED_TABLES = [
     "verification_evidence",
     "verification_statuschange",
     "verification_statuschangeevidence",
+    "publishing_publication",
 ]
+# The share of all claims published (among those with a verdict), as the issue asks: 10%.
+PUBLISHED_SHARE = 0.10
 
 
 @dataclass
@@ -234,6 +240,7 @@ def corpus_load(
         ("statements (INSERT ... SELECT)", load.statements),
         ("appearances, tags, evidence", load.appearances_tags_evidence),
         ("status history", load.status_history),
+        ("publications", load.publications),
         ("indexes", load.indexes),
         ("vacuum analyze", load.vacuum_analyze),
     ]:
@@ -252,7 +259,10 @@ STATEMENT_COLUMNS = ["id", "claim_id", "source_id", "quote", "stance", "said_at"
 STATEMENT_COLUMNS += ["created_by_id", "created_at"]
 EVIDENCE_COLUMNS = ["id", "claim_id", "kind", "stance", "description", "url", "file"]
 EVIDENCE_COLUMNS += ["original_name", "content_type", "sha256", "size", "added_by_id"]
-EVIDENCE_COLUMNS += ["added_at", "withdrawn_at", "withdrawn_by_id", "withdrawal_reason"]
+EVIDENCE_COLUMNS += ["added_at", "withdrawn_at", "withdrawn_by_id", "withdrawal_reason", "public"]
+PUBLICATION_COLUMNS = ["claim_id", "slug", "publish_at", "first_published_at", "announced_at"]
+PUBLICATION_COLUMNS += ["unpublish_reason", "verdict", "rating_label", "rating_value"]
+PUBLICATION_COLUMNS += ["best_rating", "worst_rating", "explanation", "published_by_id"]
 
 
 class _Load:
@@ -276,6 +286,10 @@ class _Load:
         # id, status, created, updated, version
         self.claims: list[tuple[str, str, float, float, int]] = []
         self.evidence_of: dict[str, str] = {}  # a claim's first evidence, cited by verdicts
+        # Claims published (id, verdict, slug, when); decided with a generator of their own,
+        # so that the rest of the corpus is the one of earlier versions.
+        self.published: dict[str, tuple[str, str, float]] = {}
+        self.publish_rng = random.Random(seed + 1)
         self.langs = list(LANGUAGES)
         self.lang_weights = list(itertools.accumulate(LANGUAGES.values()))
 
@@ -340,6 +354,8 @@ class _Load:
         )
         statuses = list(STATUS_WEIGHTS)
         status_weights = list(itertools.accumulate(STATUS_WEIGHTS.values()))
+        verdicts_share = sum(STATUS_WEIGHTS[verdict] for verdict in workflow.VERDICTS)
+        published_odds = PUBLISHED_SHARE / verdicts_share
 
         def produce_claims(out: _Copier) -> None:
             for _ in range(self.scale):
@@ -350,9 +366,12 @@ class _Load:
                 updated = created + rng.random() * 30 * 24 * 3600
                 version = {"unverified": 1, "in_review": 2}.get(status, 3)
                 self.claims.append((pk, status, created, updated, version))
+                claim_text = text.sentence(lang) + " " + text.sentence(lang)
+                if status in workflow.VERDICTS and self.publish_rng.random() < published_odds:
+                    self.published[pk] = (status, slug_for(claim_text), updated + 3600)
                 out.add(
                     pk,
-                    text.sentence(lang) + " " + text.sentence(lang),
+                    claim_text,
                     text.sentence(lang) if rng.random() < 0.5 else "",
                     rng.choice(self.sources)[0] if rng.random() < 0.9 else None,
                     _ts(created - 86400) if rng.random() < 0.8 else None,
@@ -495,6 +514,7 @@ class _Load:
                         rng.choice(self.user_ids),
                         _ts(created + 600),
                         *(None, None, ""),  # not withdrawn
+                        n == 0 and pk in self.published,  # a published claim shows one
                     )
 
         rows["evidence"] = _copy(conn, "verification_evidence", EVIDENCE_COLUMNS, produce_evidence)
@@ -547,6 +567,25 @@ class _Load:
             _rows(citations),
         )
         conn.commit()
+
+    def publications(self) -> None:
+        """The published claims' publications, rated on the default scale."""
+        labels = {verdict: (label, value) for verdict, label, value in DEFAULT_LABELS}
+        best, worst = DEFAULT_SCALE["best_rating"], DEFAULT_SCALE["worst_rating"]
+
+        def produce(out: _Copier) -> None:
+            for pk, (verdict, slug, at) in self.published.items():
+                label, value = labels[verdict]
+                when = _ts(at)
+                out.add(
+                    pk, slug, when, when, when, "", verdict, label, value, best, worst,
+                    "Reviewed the sources.", self.rng.choice(self.user_ids),
+                )  # fmt: skip
+
+        self.report.rows["publications"] = _copy(
+            self.conn, "publishing_publication", PUBLICATION_COLUMNS, produce
+        )
+        self.conn.commit()
 
     def indexes(self) -> None:
         conn = self.conn

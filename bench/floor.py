@@ -3,7 +3,9 @@
 A minimal WSGI app that answers the same reads as the API (a page of claims with a status
 filter, one claim, a search) doing the work the API must do and nothing more, through a psycopg
 pool (autocommit, as Django's connections are), serialized with orjson. The API's figures are
-reported as ratios to these.
+reported as ratios to these. The public site's two pages (the list of published fact checks,
+a fact check with its ClaimReview) are read with one query each and written as plain escaped
+HTML, with an ETag of the body as the site sends; they check no token, as readers have none.
 
 Every request first checks its bearer token as the API does (``api_token_authenticate``): the
 SHA-256 digest of the raw token, a token neither revoked nor expired, an active user allowed
@@ -18,10 +20,12 @@ instead, ranked as ``claims.search``, and counts the matches up to the API's cap
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from collections.abc import Callable, Iterable
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -112,7 +116,53 @@ WHERE t.digest = %(digest)s AND t.revoked_at IS NULL
 """
 RECORD_USE_SQL = "UPDATE api_apitoken SET last_used_at = now() WHERE id = %(id)s"
 _DETAIL_PATH = re.compile(r"^/floor/claims/([0-9a-fA-F-]{36})/$")
+_FACT_CHECK_PATH = re.compile(r"^/floor/fact-checks/([0-9a-fA-F-]{36})/$")
+PUBLIC_PAGE_SIZE = 20
+# The public site's reads: what is public now (publishing.selectors.public_claims).
+PUBLIC_LIST_SQL = """
+SELECT c.id, c.text, c.language, p.slug, p.verdict, p.rating_label, p.publish_at,
+       s.name AS claimant
+FROM claims_claim c
+JOIN publishing_publication p ON p.claim_id = c.id
+LEFT JOIN claims_source s ON s.id = c.claimant_id
+WHERE p.publish_at <= now() AND p.unpublished_at IS NULL
+  AND (%(verdict)s::text IS NULL OR p.verdict = %(verdict)s)
+ORDER BY p.publish_at DESC, c.id LIMIT %(limit)s OFFSET %(offset)s
+"""
+FACT_CHECK_SQL = """
+SELECT c.id, c.text, c.summary, c.language, c.first_seen_at, p.slug, p.verdict,
+       p.rating_label, p.rating_value, p.best_rating, p.worst_rating, p.explanation,
+       COALESCE(p.first_published_at, p.publish_at) AS published, p.corrected_at,
+       CASE WHEN s.id IS NULL THEN NULL ELSE json_build_object(
+         'id', s.id, 'name', s.name, 'role', s.role, 'kind', s.kind, 'url', s.url) END
+         AS claimant,
+       ARRAY(SELECT json_build_object('url', a.url, 'outlet', a.outlet,
+                                      'published_at', a.published_at, 'quote', a.quote)
+             FROM claims_appearance a WHERE a.claim_id = c.id
+             ORDER BY a.published_at NULLS LAST, a.created_at) AS appearances,
+       ARRAY(SELECT json_build_object('quote', st.quote, 'stance', st.stance,
+                                      'said_at', st.said_at, 'url', st.url,
+                                      'source', so.name, 'role', so.role)
+             FROM claims_statement st JOIN claims_source so ON so.id = st.source_id
+             WHERE st.claim_id = c.id ORDER BY st.said_at NULLS LAST, st.created_at)
+         AS statements,
+       ARRAY(SELECT json_build_object('kind', e.kind, 'stance', e.stance,
+                                      'description', e.description, 'url', e.url)
+             FROM verification_evidence e
+             WHERE e.claim_id = c.id AND e.public AND e.withdrawn_at IS NULL
+             ORDER BY e.added_at) AS evidence,
+       ARRAY(SELECT json_build_object('at', pc.at, 'from', pc.from_label, 'to', pc.to_label,
+                                      'reason', pc.reason)
+             FROM publishing_publicationchange pc
+             WHERE pc.claim_id = c.id AND pc.action = 'corrected' ORDER BY pc.at)
+         AS corrections
+FROM claims_claim c
+JOIN publishing_publication p ON p.claim_id = c.id
+LEFT JOIN claims_source s ON s.id = c.claimant_id
+WHERE c.id = %(id)s AND p.publish_at <= now() AND p.unpublished_at IS NULL
+"""
 _UNAUTHORIZED = [("WWW-Authenticate", 'Bearer realm="api"')]
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 _pool: ConnectionPool | None = None
 _index: Any = None
@@ -204,9 +254,102 @@ def _search(conn: Connection[Any], query: dict[str, str]) -> dict[str, Any]:
     return {"count": hits.total, "count_exact": True, "results": rows}
 
 
+def _html(start_response: Callable[..., Any], status: str, parts: list[str]) -> Iterable[bytes]:
+    payload = "".join(parts).encode()
+    start_response(
+        status,
+        [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(payload))),
+            ("Cache-Control", "public, no-cache"),
+            ("ETag", f'"{hashlib.md5(payload, usedforsecurity=False).hexdigest()}"'),
+        ],
+    )
+    return [payload]
+
+
+def _public_list(conn: Connection[Any], query: dict[str, str]) -> list[str]:
+    """A page of the public list, as plain HTML: the same rows, escaped."""
+    page = int(query.get("page", "1"))
+    params = {
+        "verdict": query.get("verdict") or None,
+        "limit": PUBLIC_PAGE_SIZE + 1,
+        "offset": (page - 1) * PUBLIC_PAGE_SIZE,
+    }
+    rows = conn.execute(PUBLIC_LIST_SQL, params).fetchall()
+    parts = ["<!doctype html><html lang=en><title>Fact checks</title><main><ol>"]
+    for row in rows[:PUBLIC_PAGE_SIZE]:
+        parts.append(
+            f'<li lang="{escape(row["language"])}"><h2><a href="/fact-checks/{row["id"]}/'
+            f'{escape(row["slug"])}/">{escape(row["text"])}</a></h2><p>'
+            f"{escape(row['rating_label'])} {escape(row['claimant'] or '')} "
+            f"{row['publish_at'].isoformat()}</p></li>"
+        )
+    parts.append("</ol></main></html>")
+    return parts
+
+
+def _fact_check(conn: Connection[Any], claim_id: str) -> list[str] | None:
+    """A fact check's page as plain HTML with its ClaimReview: the same data, escaped."""
+    row = conn.execute(FACT_CHECK_SQL, {"id": claim_id}).fetchone()
+    if row is None:
+        return None
+    review = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": f"/fact-checks/{row['id']}/{row['slug']}/",
+        "claimReviewed": row["text"],
+        "datePublished": row["published"].isoformat(),
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": row["rating_value"],
+            "bestRating": row["best_rating"],
+            "worstRating": row["worst_rating"],
+            "alternateName": row["rating_label"],
+            "ratingExplanation": row["explanation"],
+        },
+        "itemReviewed": {
+            "@type": "Claim",
+            "author": row["claimant"],
+            "appearance": row["appearances"],
+        },
+    }
+    markup = orjson.dumps(review).decode().translate(_SCRIPT_ESCAPES)
+    parts = [
+        f'<!doctype html><html lang="{escape(row["language"])}"><title>'
+        f"{escape(row['rating_label'])}: {escape(row['text'])}</title>"
+        f'<script type="application/ld+json">{markup}</script><main><h1>'
+        f"{escape(row['text'])}</h1><p>{escape(row['rating_label'])}</p>"
+        f"<p>{escape(row['explanation'])}</p><p>{escape(row['summary'])}</p><ul>"
+    ]
+    for item in row["statements"]:
+        parts.append(
+            f"<li><h3>{escape(item['source'])} {escape(item['role'] or '')}</h3><blockquote>"
+            f"{escape(item['quote'])}</blockquote>{escape(item['url'] or '')}</li>"
+        )
+    parts.append("</ul><ul>")
+    for item in row["appearances"]:
+        parts.append(f"<li>{escape(item['url'])} {escape(item['outlet'] or '')}</li>")
+    parts.append("</ul><ul>")
+    for item in row["evidence"]:
+        parts.append(f"<li>{escape(item['description'])} {escape(item['url'])}</li>")
+    parts.append("</ul></main></html>")
+    return parts
+
+
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     path = environ.get("PATH_INFO", "")
     query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    # The public site: no token, as readers have none.
+    if path == "/floor/public/":
+        with pool().connection() as conn:
+            return _html(start_response, "200 OK", _public_list(conn, query))
+    if fact_check := _FACT_CHECK_PATH.match(path):
+        with pool().connection() as conn:
+            parts = _fact_check(conn, fact_check.group(1))
+        if parts is None:
+            return _html(start_response, "404 Not Found", ["Not found"])
+        return _html(start_response, "200 OK", parts)
     detail = _DETAIL_PATH.match(path)
     if path != "/floor/claims/" and not detail:
         return _respond(start_response, "404 Not Found", {"detail": json.dumps(path)})

@@ -28,6 +28,7 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bench.harness import (
     BASE_DIR,
@@ -49,7 +50,8 @@ BENCH_USERS = 8
 LIST_STATUSES = ["unverified", "in_review", "false", "misleading", "verified", "unproven"]
 # Scenarios served by gunicorn beside the indexer, on the search index; then PostgreSQL's
 # search with a gunicorn of its own; then the webhooks, alone.
-SERVED = ("list", "detail", "search", "search_filtered", "freshness", "transition")
+SERVED = ("list", "detail", "search", "search_filtered", "public_list", "fact_check")
+SERVED += ("freshness", "transition")
 SCENARIOS = (*SERVED, "search_postgres", "webhook")
 WARM_UP_SECONDS = 2
 POSTGRES_TIMEOUT = 60  # s: gunicorn's (bench/gunicorn.conf.py)
@@ -117,7 +119,9 @@ def fetch(path: str, token: str | None, count_queries: bool = False) -> tuple[in
         headers["X-Bench-Queries"] = "1"
     request = urllib.request.Request(BASE_URL + path, headers=headers)  # noqa: S310
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return response.status, dict(response.headers), json.loads(response.read())
+        body = response.read()
+        json_body = response.headers.get("Content-Type", "").startswith("application/json")
+        return response.status, dict(response.headers), json.loads(body) if json_body else body
 
 
 def queries_of(path: str, token: str) -> int:
@@ -205,6 +209,29 @@ def sample_ids(bench_url: str, count: int, where: str = "TRUE") -> list[str]:
             [count],
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def fact_check_paths(bench_url: str, count: int) -> tuple[list[str], list[str]]:
+    """Published claims' pages on the site (at their canonical address) and on the floor."""
+    import psycopg
+
+    with psycopg.connect(bench_url) as conn:
+        rows = conn.execute(
+            "SELECT claim_id::text, slug FROM publishing_publication"
+            " WHERE publish_at <= now() AND unpublished_at IS NULL"
+            " ORDER BY md5(claim_id::text) LIMIT %s",
+            [count],
+        ).fetchall()
+    return (
+        [f"/fact-checks/{pk}/{quote(slug)}/" for pk, slug in rows],
+        [f"/floor/fact-checks/{pk}/" for pk, _slug in rows],
+    )
+
+
+def public_list_paths(prefix: str) -> list[str]:
+    """The first pages of the public list, and of each verdict's."""
+    pages = [f"{prefix}?page={page}" for page in range(1, 6)]
+    return pages + [f"{prefix}?verdict={verdict}" for verdict in LIST_STATUSES[2:]]
 
 
 def search_paths(prefix: str, *, filtered: bool = False, **extra: str) -> list[str]:
@@ -300,6 +327,8 @@ def read_scenarios(
             search_paths("/api/v1/claims/", filtered=True),
             search_paths("/floor/claims/", filtered=True),
         ),
+        "public_list": (public_list_paths("/"), public_list_paths("/floor/public/")),
+        "fact_check": fact_check_paths(bench_url, 2000),
     }
     for name, (api_paths, floor_paths) in plans.items():
         if name not in only:
@@ -659,7 +688,13 @@ def main() -> int:
         report_write(RESULTS)
         log(f"webhook figures written to {RESULTS / 'latest.json'}")
         return 0
-    (RESULTS / f"scale-{options.scale}.json").write_text(json.dumps(results, indent=2) + "\n")
+    stored_path = RESULTS / f"scale-{options.scale}.json"
+    if only != set(SCENARIOS) and stored_path.exists():
+        # Some scenarios only: the others' figures stay those of the run before, said so.
+        earlier = json.loads(stored_path.read_text())
+        kept = sorted(name for name in SCENARIOS if name not in only and name in earlier)
+        results = {**earlier, **results, "scenarios_from_an_earlier_run": kept}
+    stored_path.write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     from bench.report import report_write
 
