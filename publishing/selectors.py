@@ -182,11 +182,7 @@ def public_list(
     *, verdict: str = "", claimant: Source | None = None, ids: list[str] | None = None
 ) -> QuerySet[Claim]:
     """Public claims for a list page, newest first: with publication and claimant."""
-    claims = (
-        public_claims()
-        .select_related("publication", "claimant")
-        .only(*LIST_FIELDS)
-    )
+    claims = public_claims().select_related("publication", "claimant").only(*LIST_FIELDS)
     if verdict:
         claims = claims.filter(publication__verdict=verdict)
     if claimant is not None:
