@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import linebreaksbr
 from django.utils.cache import patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 
@@ -38,7 +39,8 @@ class FactCheckFeed(Feed[FactCheck, None]):
         return f"{item.publication.rating_label}: {item.claim.text}"
 
     def item_description(self, item: FactCheck) -> str:
-        return item.publication.explanation
+        # Atom's summary is HTML to a feed reader: the explanation as text in it.
+        return str(linebreaksbr(item.publication.explanation, autoescape=True))
 
     def item_link(self, item: FactCheck) -> str:
         return item.path

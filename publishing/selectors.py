@@ -149,7 +149,9 @@ def fact_check_get(claim_id: Any) -> FactCheck | None:
 
 def fact_checks(claims: QuerySet[Claim]) -> list[FactCheck]:
     """The fact checks of these claims (public ones only), in the queryset's order."""
-    return [_fact_check(claim) for claim in _fact_check_claims().filter(pk__in=claims)]
+    ids = list(claims.values_list("pk", flat=True))
+    found = {claim.pk: claim for claim in _fact_check_claims().filter(pk__in=ids)}
+    return [_fact_check(found[pk]) for pk in ids if pk in found]
 
 
 def fact_checks_stream(*, chunk: int = 500) -> Any:
@@ -175,6 +177,7 @@ LIST_FIELDS = (
     "publication__verdict",
     "publication__rating_label",
     "publication__publish_at",
+    "publication__first_published_at",
 )
 
 

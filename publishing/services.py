@@ -56,6 +56,13 @@ def _rating(verdict: str) -> dict[str, Any]:
             f"The active rating scale has no label for the verdict {verdict!r}: add one in the "
             "admin (Publishing, Rating scales) first."
         )
+    scale = label.scale
+    if not scale.worst_rating <= label.value <= scale.best_rating:
+        raise PublicationError(
+            f"The label “{label.label}” has the value {label.value}, outside its scale "
+            f"({scale.worst_rating} to {scale.best_rating}): correct it in the admin "
+            "(Publishing, Rating scales) first."
+        )
     return {
         "verdict": verdict,
         "rating_label": label.label,
@@ -63,6 +70,12 @@ def _rating(verdict: str) -> dict[str, Any]:
         "best_rating": label.scale.best_rating,
         "worst_rating": label.scale.worst_rating,
     }
+
+
+def _has_been_public(publication: Publication, now: datetime) -> bool:
+    """Whether readers could see it: now, or until it was unpublished (announced or not)."""
+    until = publication.unpublished_at or now
+    return publication.first_published_at is not None or publication.publish_at <= until
 
 
 def rating_data(publication: Publication) -> dict[str, Any]:
@@ -149,11 +162,9 @@ def claim_publish(
             "This fact check is published already with this verdict and explanation: there is "
             "nothing to correct."
         )
-    was_public = (
-        publication is not None
-        and publication.first_published_at is not None
-        and (publication.first_published_at <= now)
-    )
+    was_public = publication is not None and _has_been_public(publication, now)
+    if publication is not None and was_public and publication.first_published_at is None:
+        publication.first_published_at = publication.publish_at  # public, not announced yet
     if publication is None:
         publication = Publication(claim=locked, slug=slug_for(locked.text))
     for name, value in snapshot.items():
@@ -228,11 +239,11 @@ def claim_unpublish(
     if not reason:
         raise ValidationError({"reason": "Say why the fact check is unpublished."})
     now = timezone.now()
-    was_public = publication.publish_at <= now
+    if publication.first_published_at is None and publication.publish_at <= now:
+        publication.first_published_at = publication.publish_at  # public, not announced yet
+    announced = publication.announced_at is not None
     publication.unpublished_at = now
     publication.unpublish_reason = reason
-    if publication.first_published_at is not None and publication.first_published_at > now:
-        publication.first_published_at = None  # never seen: a later publication is the first
     publication.save()
     claim_touch(claim=locked)
     locked.version += 1
@@ -244,7 +255,7 @@ def claim_unpublish(
         channel=channel,
         claim_version=locked.version,
     )
-    if was_public:
+    if announced:  # who heard of it hears it is gone
         claim_unpublished_record(claim=locked, actor=user, reason=reason)
     return publication
 
@@ -260,7 +271,7 @@ def publications_announce(*, limit: int = 500) -> int:
         with transaction.atomic():
             publication = (
                 selectors.publications_due()
-                .select_for_update(skip_locked=True)
+                .select_for_update(skip_locked=True, of=("self", "claim"))
                 .select_related("claim", "published_by")
                 .filter(claim_id=claim_id)
                 .first()
@@ -269,6 +280,7 @@ def publications_announce(*, limit: int = 500) -> int:
                 continue
             # Its public address and state changed: a new version for ETags and the index.
             claim_touch(claim=publication.claim)
+            publication.claim.version += 1
             _announce(publication, actor=publication.published_by, correction=None)
             announced += 1
     return announced

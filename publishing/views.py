@@ -34,7 +34,7 @@ from django.views.decorators.http import conditional_page, require_safe
 from claims.models import Source
 from core.sites import site_url
 from publishing import claimreview, selectors
-from search.backends import claim_search
+from search.backends import MAX_RESULTS, claim_search
 from search.index import Filters, query_problem
 from verification.models import Evidence
 from verification.views import evidence_file_response
@@ -97,9 +97,12 @@ def _listing(
         limit=size,
         offset=offset,
     )
-    rows = {str(claim.pk): claim for claim in selectors.public_list(ids=found.ids)}
+    # Read again through the same rule and filters: a claim changed since it was indexed
+    # is shown as it is now, or left out.
+    shown = selectors.public_list(verdict=verdict, claimant=claimant, ids=found.ids)
+    rows = {str(claim.pk): claim for claim in shown}
     claims = [rows[claim_id] for claim_id in found.ids if claim_id in rows]
-    return Listing(claims, page, offset + size < found.total, found.total)
+    return Listing(claims, page, offset + size < min(found.total, MAX_RESULTS), found.total)
 
 
 def _list_page(

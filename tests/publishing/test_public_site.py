@@ -205,7 +205,10 @@ def test_hostile_text_is_escaped_everywhere(client):
     assert data["reviewRating"]["ratingExplanation"] == f"Because {HOSTILE}"
     feed = json.loads(b"".join(client.get("/claimreview-feed.json")))
     assert feed["dataFeedElement"][0]["claimReviewed"] == f"Claim {HOSTILE}"
-    ET.fromstring(client.get("/feed.atom").content)  # well-formed
+    atom = ET.fromstring(client.get("/feed.atom").content)  # well-formed
+    [summary] = [entry.findtext(f"{ATOM}summary") for entry in atom.iter(f"{ATOM}entry")]
+    assert "<img" not in summary  # a feed reader shows it as text
+    assert "&lt;img src=x" in summary
 
 
 def test_lists_paginate_filter_and_refuse_bad_input(client):
@@ -217,6 +220,11 @@ def test_lists_paginate_filter_and_refuse_bad_input(client):
     second = client.get("/", {"page": 2}).content.decode()
     assert second.count('class="claim-title"') == 3
     assert "Troop claim number 0." in second  # the oldest last
+    titles = [
+        entry.findtext(f"{ATOM}title")
+        for entry in ET.fromstring(client.get("/feed.atom").content).iter(f"{ATOM}entry")
+    ]
+    assert titles[:2] == ["True: Troop claim number 22.", "False: Troop claim number 21."]
     false_only = client.get("/", {"verdict": "false"}).content.decode()
     assert false_only.count('class="claim-title"') == 11
     assert 'class="verdict verdict-verified"' not in false_only

@@ -275,3 +275,23 @@ def test_evidence_is_made_public_with_a_boolean(api):
     again = client.post(url, {"public": True}, format="json")
     assert again.status_code == 400
     assert again.json()["errors"]["public"] == ["Withdrawn evidence cannot be made public."]
+
+
+def test_a_correction_while_the_embargo_passed_unannounced_is_still_a_correction(api):
+    """Public from publish_at on, before beat announces it: re-publishing then corrects."""
+    reviewer = f.reviewer()
+    claim = _claim_with_verdict("false")
+    f.published(claim=claim, actor=reviewer, publish_at=timezone.now() + timedelta(hours=1))
+    Publication.objects.filter(claim=claim).update(publish_at=timezone.now() - timedelta(seconds=1))
+    first_public = Publication.objects.get(claim=claim).publish_at
+    f.transition(claim=claim, status="in_review", actor=reviewer, reason="New footage.")
+    claim.refresh_from_db()
+    f.verdict(claim=claim, status="misleading", actor=reviewer, reason="Some units left.")
+    claim.refresh_from_db()
+    f.published(claim=claim, actor=reviewer, reason="Footage of a train.")
+
+    correction = PublicationChange.objects.get(claim=claim, action="corrected")
+    assert (correction.from_label, correction.to_label) == ("False", "Misleading")
+    publication = Publication.objects.get(claim=claim)
+    assert publication.first_published_at == first_public  # datePublished kept
+    assert publication.corrected_at == correction.at
