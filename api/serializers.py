@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator
 from django.http import QueryDict
 from django.urls import reverse
@@ -101,6 +102,16 @@ class ProseField(serializers.CharField):
 
     def __init__(self, *, max_length: int, **kwargs: Any) -> None:
         super().__init__(max_length=max_length, validators=[multi_line], **kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # The schema's maxLength bounds the text as sent; DRF would trim it first, and take
+        # 10,001 characters ending in a space.
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            try:
+                MaxLengthValidator(self.max_length)(data)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages) from error
+        return super().run_validation(data)
 
 
 @extend_schema_field(OpenApiTypes.URI)

@@ -295,3 +295,21 @@ def test_a_correction_while_the_embargo_passed_unannounced_is_still_a_correction
     publication = Publication.objects.get(claim=claim)
     assert publication.first_published_at == first_public  # datePublished kept
     assert publication.corrected_at == correction.at
+
+
+def test_a_reason_is_bounded_as_sent(api):
+    """10,001 characters ending in a space are refused, as the schema's maxLength says, in
+    the admin's words."""
+    claim = _claim_with_verdict()
+    f.published(claim=claim)
+    claim.refresh_from_db()
+    refused = api(f.reviewer()).post(
+        f"/api/v1/claims/{claim.pk}/unpublish/",
+        {"reason": "r" * 10_000 + " "},
+        HTTP_IF_MATCH=f'"v{claim.version}"',
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["reason"] == [
+        "Ensure this value has at most 10000 characters (it has 10001)."
+    ]
+    assert Publication.objects.get(claim=claim).unpublished_at is None
