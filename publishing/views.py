@@ -8,6 +8,7 @@ check is gone at the next request).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -65,7 +66,7 @@ class Listing:
 
 def _page_number(request: HttpRequest) -> int:
     text = request.GET.get("page", "1")
-    if not text.isdigit() or not 1 <= int(text) <= 10_000:
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 10_000:
         raise ValueError(f"page is a number from 1 to 10000, not {text[:20]!r}.")
     return int(text)
 

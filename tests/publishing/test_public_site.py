@@ -232,6 +232,8 @@ def test_lists_paginate_filter_and_refuse_bad_input(client):
     for params, message in (
         ({"page": "two"}, "page is a number"),
         ({"page": "0"}, "page is a number"),
+        ({"page": "\u00b2"}, "page is a number from 1 to 10000, not &#x27;\u00b2&#x27;."),
+        ({"page": "99999999999999999999"}, "page is a number"),
         ({"verdict": "fake"}, "verdict is one of"),
         ({"q": " ".join(["word"] * 40)}, "words"),
     ):
