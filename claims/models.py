@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower, Trim
+from django.db.models.functions import MD5, Lower, Trim
 
 from claims.text import MultiLineTextField, SingleLineTextField, WebAddressField
 
@@ -150,6 +150,24 @@ LANGUAGE_CODE = RegexValidator(
 )
 
 
+# Around a claim's text, not part of it when claims are matched: "“Claim.”" is "claim".
+_CLAIM_TEXT_ENDS = " .!?…\"'“”„«»\u2018\u2019"
+
+
+def claim_text_key(text: models.Expression | models.F) -> models.Func:
+    """The key claims are matched by (an import's claim text is matched to a claim's), indexed:
+    the text in lower case without the quotes and end punctuation around it, hashed (an index
+    entry has to be short; a claim may be 10,000 characters)."""
+    return MD5(
+        models.Func(
+            Lower(text),
+            models.Value(_CLAIM_TEXT_ENDS),
+            function="btrim",
+            output_field=models.TextField(),
+        )
+    )
+
+
 @pghistory.track()
 class Claim(models.Model):
     """A checkable assertion. Its status changes only through ``claim_transition``."""
@@ -207,6 +225,7 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["status", "-updated_at"], name="claim_status_updated"),
             models.Index(fields=["assignee", "status"], name="claim_assignee_status"),
+            models.Index(claim_text_key(models.F("text")), name="claim_text_key"),
         ]
 
     def __str__(self) -> str:

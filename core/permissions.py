@@ -39,3 +39,7 @@ VIEW_DELIVERY_ATTEMPT = "notifications.view_deliveryattempt"
 # api
 VIEW_API_TOKEN = "api.view_apitoken"  # noqa: S105 (a permission name, not a secret)
 ADD_API_TOKEN = "api.add_apitoken"  # noqa: S105 (a permission name, not a secret)
+
+# interchange
+IMPORT_REVIEWS = "interchange.import_reviews"
+VIEW_IMPORT = "interchange.view_import"

@@ -17,6 +17,7 @@ _DOMAIN_MODELS = {
     "claims": ["claim", "source", "appearance", "statement", "tag"],
     "verification": ["evidence", "statuschange"],
     "publishing": ["ratingscale", "ratinglabel", "publicationchange"],
+    "interchange": ["review", "import", "ratingmapping"],
 }
 _EDITABLE = {
     "claims": {
@@ -47,8 +48,11 @@ def _permissions(*, edit: bool, review: bool) -> list[str]:
             permissions.VIEW_DELIVERY,
             permissions.VIEW_DELIVERY_ATTEMPT,
         ]
+        names.append(permissions.IMPORT_REVIEWS)  # imports create claims
     if review:
         names += [permissions.CHANGE_CLAIM_STATUS, permissions.PUBLISH_CLAIM]
+        # What a publisher's rating means is a verdict: reviewers map ratings to verdicts.
+        names += [f"interchange.{action}_ratingmapping" for action in ("add", "change", "delete")]
     # Everyone may see and create their own API tokens (the admin shows only their own).
     names += [permissions.VIEW_API_TOKEN, permissions.ADD_API_TOKEN]
     return names

@@ -50,6 +50,7 @@ class ExternalReview:
     claimant_is_person: bool | None = None
     claim_date: datetime | None = None
     appearances: tuple[str, ...] = field(default_factory=tuple)  # first appearance first
+    where: str = field(default="", compare=False)  # where it is in the source
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ def _checked(where: str, **values: Any) -> Read:
         return Refused(where, "It names no claim (claimReviewed is missing or empty).")
     if not values.get("publisher_site"):
         values["publisher_site"] = _site(url)
-    return ExternalReview(**values)
+    return ExternalReview(**values, where=where)
 
 
 # --- Values ---------------------------------------------------------------------------------
@@ -260,6 +261,11 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+# Invisible characters scraped pages carry (zero-width space, word joiner, byte order mark):
+# nothing a reader sees, so dropped rather than refused (the text policy refuses them).
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"))
+
+
 def _text(value: Any, limit: int = 2000) -> str:
     """A text value as written (a list's first, a {"@value": ...}'s value), trimmed."""
     if isinstance(value, list):
@@ -268,7 +274,7 @@ def _text(value: Any, limit: int = 2000) -> str:
         value = value.get("@value", value.get("name", ""))
     if value is None or isinstance(value, (dict, list)):
         return ""
-    return " ".join(str(value).split())[:limit]
+    return " ".join(str(value).translate(_INVISIBLE).split())[:limit]
 
 
 def _site(url: str) -> str:

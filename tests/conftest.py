@@ -58,19 +58,22 @@ def search_engine(request: pytest.FixtureRequest, settings: Settings) -> Callabl
 @pytest.fixture(autouse=True)
 def _roles(request: pytest.FixtureRequest) -> None:
     """Transactional tests truncate every table; give them back the groups of the roles and
-    the default rating scale."""
+    the default rating scale and rating mapping."""
     marker = request.node.get_closest_marker("django_db")
     transactional = marker is not None and marker.kwargs.get("transaction", False)
     if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
         from django.contrib.auth.models import Group, Permission
 
         from core.roles import roles_sync
+        from interchange.defaults import rating_mappings_default
+        from interchange.models import RatingMapping
         from publishing.defaults import rating_scale_default
         from publishing.models import RatingLabel, RatingScale
 
         request.getfixturevalue("transactional_db")
         roles_sync(group_model=Group, permission_model=Permission)
         rating_scale_default(scale_model=RatingScale, label_model=RatingLabel)
+        rating_mappings_default(mapping_model=RatingMapping)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

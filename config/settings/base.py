@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "audit",
     "search",
     "publishing",
+    "interchange",
 ]
 
 MIDDLEWARE = [
@@ -224,7 +225,8 @@ NOTIFY_AUTO_WATCH = env.bool("NOTIFY_AUTO_WATCH", default=True)
 NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=10.0)
 # A delivery queued this long ago and still not picked up is queued again (lost message).
 NOTIFY_REQUEUE_AFTER_SECONDS = env.float("NOTIFY_REQUEUE_AFTER_SECONDS", default=60.0)
-# Loopback, private and link-local webhook targets, and plain http: development only.
+# Loopback, private and link-local targets of outbound requests (webhooks, imports from a
+# URL), and plain http for webhooks: development only.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Seconds to wait before each retry; one attempt more than there are entries, then dead.
@@ -239,6 +241,8 @@ WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.
 WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=120.0)
 # Key of the encryption of webhook secrets at rest; derived from SECRET_KEY when unset.
 WEBHOOK_ENCRYPTION_KEY = env("WEBHOOK_ENCRYPTION_KEY", default="")
+# The largest file (upload or URL) an import reads.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE = {
     "notifications-deliveries-requeue": {
         "task": "notifications.deliveries_requeue_task",

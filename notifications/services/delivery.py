@@ -21,8 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core import outbound
 from core.sites import site_url
-from notifications import outbound
 from notifications.mail import header_line
 from notifications.models import (
     Delivery,

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from claims.text import web_address, web_address_normalise
+from core import outbound
 from core.actors import Actor, require_perm
 from core.permissions import ADD_WEBHOOK_ENDPOINT, CHANGE_DELIVERY, CHANGE_WEBHOOK_ENDPOINT
-from notifications import outbound
 from notifications.models import (
     EVENT_TYPES_REQUIRED,
     SUBSCRIBABLE_EVENT_TYPES,

@@ -11,7 +11,8 @@ from standardwebhooks import Webhook
 
 from claims.models import ClaimStatus as S
 from claims.models import Tag
-from notifications import outbound, selectors, services
+from core import outbound
+from notifications import selectors, services
 from notifications.models import Delivery, DeliveryChannel, Event, EventType, SubscriptionTarget
 from notifications.secrets import secret_decrypt, secret_generate
 from notifications.services import delivery

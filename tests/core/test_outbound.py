@@ -15,7 +15,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 
-from notifications import outbound, services
+from core import outbound
+from notifications import services
 from notifications.models import DeliveryAttempt, EventType, WebhookEndpoint
 from tests import factories as f
 from tests.api.conftest import api  # noqa: F401 (fixture)

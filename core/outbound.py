@@ -1,10 +1,11 @@
-"""Outbound HTTP for webhooks, guarded against SSRF.
+"""Outbound HTTP (webhooks, imports from a URL), guarded against SSRF.
 
 The host is resolved once; every address must be public (unless
 ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES``), as must the IPv4 address inside an IPv6 one (mapped,
 compatible, NAT64, 6to4, Teredo), and the connection goes to the checked address, with
-the Host header and TLS SNI/certificate check on the name. Redirects are never followed,
-the response body is read up to a cap.
+the Host header and TLS SNI/certificate check on the name. ``post`` never follows a redirect;
+``get`` follows at most ``MAX_REDIRECTS``, one hop at a time, checking each like the first.
+Response bodies are read up to a cap.
 """
 
 from __future__ import annotations
@@ -15,13 +16,20 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
 
 class UnsafeURLError(ValueError):
-    """A webhook URL this server must not call."""
+    """A URL this server must not call."""
+
+
+class FetchError(OSError):
+    """A GET that gave no usable answer (an error status, too many redirects, too large)."""
+
+
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -78,17 +86,21 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def url_check(url: str) -> Target:
-    """Where ``url`` leads, if this server may call it; ``UnsafeURLError`` saying why not."""
+def url_check(url: str, *, https_only: bool = True) -> Target:
+    """Where ``url`` leads, if this server may call it; ``UnsafeURLError`` saying why not.
+
+    ``https_only``: plain http only in development (webhooks carry what must stay secret);
+    reading public data (``get``) may take http.
+    """
     allow_private = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise UnsafeURLError("Use an https:// URL.")
-    if scheme != "https" and not allow_private:
+        raise UnsafeURLError("Use an https:// URL." if https_only else "Use an http(s):// URL.")
+    if scheme != "https" and https_only and not allow_private:
         raise UnsafeURLError("Use an https:// URL: plain http is allowed only in development.")
     if parts.username or parts.password:
-        raise UnsafeURLError("Put no user name or password in the URL; the signature is the proof.")
+        raise UnsafeURLError("Put no user name or password in the URL.")
     host = parts.hostname
     if not host:
         raise UnsafeURLError("The URL has no host name.")
@@ -106,7 +118,7 @@ def url_check(url: str) -> Target:
         if private:
             raise UnsafeURLError(
                 f"The host {host!r} resolves to a non-public address ({private[0]}); "
-                "webhooks go only to public addresses."
+                "this server calls only public addresses."
             )
     path = parts.path or "/"
     if parts.query:
@@ -134,20 +146,22 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
-def post(url: str, *, body: bytes, headers: dict[str, str]) -> Reply:
-    """POST ``body`` to ``url`` once; raises ``UnsafeURLError`` or ``OSError`` on failure."""
-    target = url_check(url)
-    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
-    connection: http.client.HTTPConnection
+def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
     if target.scheme == "https":
-        connection = _PinnedHTTPSConnection(target, timeout)
-    else:
-        connection = _PinnedHTTPConnection(target, timeout)
+        return _PinnedHTTPSConnection(target, timeout)
+    return _PinnedHTTPConnection(target, timeout)
+
+
+def _request(
+    target: Target, method: str, *, body: bytes | None, headers: dict[str, str], max_bytes: int
+) -> Reply:
+    """One request to the checked address; the body read up to ``max_bytes`` + 1."""
+    connection = _connection(target, settings.WEBHOOK_TIMEOUT_SECONDS)
     started = time.monotonic()
     try:
-        connection.request("POST", target.path, body=body, headers=headers)
+        connection.request(method, target.path, body=body, headers=headers)
         response = connection.getresponse()
-        content = response.read(settings.WEBHOOK_MAX_RESPONSE_BYTES)
+        content = response.read(max_bytes + 1)
         return Reply(
             status=response.status,
             body=content,
@@ -156,3 +170,29 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Reply:
         )
     finally:
         connection.close()
+
+
+def post(url: str, *, body: bytes, headers: dict[str, str]) -> Reply:
+    """POST ``body`` to ``url`` once; raises ``UnsafeURLError`` or ``OSError`` on failure."""
+    cap = settings.WEBHOOK_MAX_RESPONSE_BYTES
+    reply = _request(url_check(url), "POST", body=body, headers=headers, max_bytes=cap)
+    return Reply(reply.status, reply.body[:cap], reply.headers, reply.duration_ms)
+
+
+def get(url: str, *, max_bytes: int, accept: str = "*/*") -> tuple[str, Reply]:
+    """GET ``url``, following up to ``MAX_REDIRECTS`` redirects, each hop checked like the
+    first; the final URL and its 2xx answer. ``UnsafeURLError`` for a URL it must not call,
+    ``FetchError`` (an ``OSError``, as network failures are) for an answer it cannot use."""
+    headers = {"Accept": accept, "User-Agent": "claim-tracker (+import)"}
+    for _hop in range(MAX_REDIRECTS + 1):
+        target = url_check(url, https_only=False)
+        reply = _request(target, "GET", body=None, headers=headers, max_bytes=max_bytes)
+        if reply.status in (301, 302, 303, 307, 308) and reply.headers.get("location"):
+            url = urljoin(url, reply.headers["location"])
+            continue
+        if not 200 <= reply.status < 300:
+            raise FetchError(f"{url[:200]} answered HTTP {reply.status}.")
+        if len(reply.body) > max_bytes:
+            raise FetchError(f"{url[:200]} sent more than {max_bytes:,} bytes.")
+        return url, reply
+    raise FetchError(f"More than {MAX_REDIRECTS} redirects from {url[:200]}.")

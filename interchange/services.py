@@ -1,0 +1,371 @@
+"""Importing the world's fact checks: each review attached to the claim it reviews.
+
+A review is identified by its URL: importing it again changes nothing, or updates it in place
+(its history keeps the earlier version). Its claim is the claim with the same text (matched by
+``claim_text_key``: case, quotes and end punctuation aside), so that several publishers'
+reviews of one claim meet on one claim; a claim nobody has recorded is created, marked as
+imported, with its claimant, appearances and first-seen date from the markup. An existing
+claim only gains what it lacks (a claimant, appearances, an earlier first-seen date): what a
+reviewer wrote is never overwritten. Imports notify nobody: no reviewer changed anything.
+
+Each item is saved in its own savepoint: an item the database or the text policy refuses is
+counted with its reason and the rest go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from claims.models import LANGUAGE_CODE_PATTERN, Appearance, Claim, Source, SourceKind
+from claims.models import claim_text_key as text_key
+from claims.services import claim_touch
+from claims.text import text_normalise, web_address_normalise
+from core import outbound, permissions
+from core.actors import Actor, require_perm
+from interchange.models import (
+    PUBLISHER_NAME_MAX_LENGTH,
+    RATING_DIGITS,
+    RATING_PLACES,
+    REFUSALS_KEPT,
+    Import,
+    ImportedClaim,
+    ImportStatus,
+    Review,
+    rating_key,
+)
+from interchange.reading import ExternalReview, Refused, reviews_read
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["created", "updated", "unchanged"]
+Progress = Callable[[Import], None]
+
+# What a review's import may change of it; the claim it belongs to is decided apart.
+_REVIEW_FIELDS = (
+    "publisher_name",
+    "publisher_site",
+    "title",
+    "rating_label",
+    "rating_key",
+    "rating_value",
+    "best_rating",
+    "worst_rating",
+    "reviewed_at",
+    "language",
+)
+# How often a running import writes its counts (GET /api/v1/imports/{id}/ shows them).
+_COUNTS_EVERY_SECONDS = 1.0
+# An unknown or unwritten language: ISO 639-2's "undetermined".
+UNDETERMINED_LANGUAGE = "und"
+
+
+class _DryRun(Exception):
+    """Rolls a dry run's writes back."""
+
+
+# A refused field, named as the markup names it.
+_MARKUP_NAMES = {
+    "text": "claimReviewed",
+    "title": "headline",
+    "publisher_name": "author.name",
+    "rating_label": "reviewRating.alternateName",
+    "name": "itemReviewed.author.name",  # the claimant's
+    "language": "inLanguage",
+}
+
+
+def _refusal(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            f"{_MARKUP_NAMES.get(name, name)}: {' '.join(messages)}"
+            for name, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
+
+
+def _rating(value: Decimal | None) -> Decimal | None:
+    """A rating number as stored (4 places); None for one no rating scale has."""
+    if value is None or abs(value) >= Decimal(10) ** (RATING_DIGITS - RATING_PLACES):
+        return None
+    return value.quantize(Decimal(1).scaleb(-RATING_PLACES), rounding=ROUND_HALF_UP)
+
+
+def _language(code: str) -> str:
+    """A claim's language from the markup's: an ISO 639 code (``pt-BR``), else undetermined."""
+    candidate = code.strip().replace("_", "-")
+    parts = candidate.split("-", 1)
+    candidate = "-".join([parts[0].lower(), *parts[1:]])
+    return candidate if re.match(LANGUAGE_CODE_PATTERN, candidate) else UNDETERMINED_LANGUAGE
+
+
+def _claim_find(text: str) -> Claim | None:
+    return (
+        Claim.objects.alias(key=text_key(F("text")))
+        .filter(key=text_key(Value(text)))
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def _claim_lock_key(text: str) -> None:
+    """Two imports of one new claim text create one claim: the second waits, then finds it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))",
+            [rating_key(text)],
+        )
+
+
+def _claimant(name: str, is_person: bool | None) -> Source:
+    """The source of that name without a role, created if need be."""
+    same = Source.objects.alias(lower_name=Lower("name")).filter(
+        lower_name=Lower(Value(name)), role=""
+    )
+    found = same.first()
+    if found is not None:
+        return found
+    kind = SourceKind.ORGANISATION if is_person is False else SourceKind.PERSON
+    source = Source(name=name, kind=kind)
+    source.full_clean()
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError:  # another import created it since we looked
+        return same.get()
+    return source
+
+
+def _claim_for(read: ExternalReview, run: Import | None, actor: User | None) -> Claim:
+    """The claim ``read`` reviews: the one with its text, or a new, imported one."""
+    text = text_normalise(read.claim_text, multiline=True).strip()
+    found = _claim_find(text)
+    if found is not None:
+        return found
+    _claim_lock_key(text)
+    found = _claim_find(text)
+    if found is not None:
+        return found
+    claim = Claim(
+        text=text,
+        language=_language(read.language),
+        first_seen_at=read.claim_date,
+        created_by=actor,
+    )
+    claim.full_clean()
+    claim.save()
+    ImportedClaim.objects.create(claim=claim, source=run.source if run else "", imported_by=run)
+    return claim
+
+
+def _claim_complete(claim: Claim, read: ExternalReview) -> bool:
+    """Give the claim what the markup says and the claim lacks; whether it changed."""
+    changed_fields = []
+    if read.claimant and claim.claimant_id is None:
+        claim.claimant = _claimant(read.claimant[:200], read.claimant_is_person)
+        changed_fields.append("claimant")
+    if read.claim_date and (claim.first_seen_at is None or read.claim_date < claim.first_seen_at):
+        claim.first_seen_at = read.claim_date
+        changed_fields.append("first_seen_at")
+    if changed_fields:
+        Claim.objects.filter(pk=claim.pk).update(
+            **{name: getattr(claim, name) for name in changed_fields}
+        )
+    known = set(Appearance.objects.filter(claim=claim).values_list("url", flat=True))
+    added = False
+    for url in read.appearances:
+        appearance = Appearance(claim=claim, url=url, published_at=None)
+        try:
+            appearance.full_clean(exclude=["claim"])
+        except ValidationError:
+            continue  # not an address a reader could follow: the review stands without it
+        if appearance.url not in known:
+            appearance.save()
+            known.add(appearance.url)
+            added = True
+    return bool(changed_fields) or added
+
+
+def review_save(*, read: ExternalReview, run: Import | None, actor: User | None) -> Outcome:
+    """Create or update the review ``read`` describes (``ValidationError`` if it cannot be
+    stored, with what was wrong)."""
+    values: dict[str, Any] = {
+        "publisher_name": read.publisher_name[:PUBLISHER_NAME_MAX_LENGTH],
+        "publisher_site": read.publisher_site,
+        "title": read.title,
+        "rating_label": read.rating_label,
+        "rating_key": rating_key(read.rating_label),
+        "rating_value": _rating(read.rating_value),
+        "best_rating": _rating(read.best_rating),
+        "worst_rating": _rating(read.worst_rating),
+        "reviewed_at": read.reviewed_at,
+        "language": read.language,
+    }
+    url = web_address_normalise(read.url)
+    claim = _claim_for(read, run, actor)
+    locked = Claim.objects.select_for_update(of=("self",)).get(pk=claim.pk)
+    claim_changed = _claim_complete(locked, read)
+    review = Review.objects.select_for_update().filter(url=url).first()
+    if review is None:
+        review = Review(claim=locked, url=url, imported_by=run, **values)
+        review.full_clean()
+        review.save()
+        claim_touch(claim=locked)
+        return "created"
+    changed = [name for name in _REVIEW_FIELDS if getattr(review, name) != values[name]]
+    moved = review.claim_id != locked.pk
+    if not changed and not moved:
+        if claim_changed:
+            claim_touch(claim=locked)
+        return "unchanged"
+    previous_claim = review.claim_id
+    for name in changed:
+        setattr(review, name, values[name])
+    review.claim = locked
+    review.imported_by = run
+    review.full_clean()
+    review.save()
+    claim_touch(claim=locked)
+    if moved:
+        claim_touch(claim=Claim(pk=previous_claim))
+    return "updated"
+
+
+# --- Imports --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_create(
+    *,
+    actor: Actor | None,
+    source: str,
+    content: bytes | None = None,
+    url: str = "",
+    dry_run: bool = False,
+) -> Import:
+    """Record an import of ``content`` (an uploaded file's bytes) or of ``url``, queued.
+    ``actor`` None is the command line (``import_claimreviews`` without ``--user``)."""
+    user = (
+        None
+        if actor is None
+        else require_perm(actor, permissions.IMPORT_REVIEWS, "import fact checks")
+    )
+    if content is not None and len(content) > settings.IMPORT_MAX_BYTES:
+        raise ValidationError(
+            {"file": f"The file is larger than {settings.IMPORT_MAX_BYTES:,} bytes."}
+        )
+    if url:
+        try:
+            outbound.url_check(url, https_only=False)
+        except outbound.UnsafeURLError as error:
+            raise ValidationError({"url": str(error)}) from error
+    run = Import(source=source or url, url=url, content=content, dry_run=dry_run, created_by=user)
+    run.full_clean(exclude=["content"])
+    run.save()
+    return run
+
+
+def import_run(*, run: Import, progress: Progress = lambda run: None) -> Import:
+    """Read the import's file or URL and save each review in it; the import records the counts,
+    each refused item (where, and why) and its end. A dry run rolls every write back."""
+    claimed = Import.objects.filter(pk=run.pk, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:  # run already, or running elsewhere: safe to call twice
+        return Import.objects.get(pk=run.pk)
+    run.refresh_from_db()
+    actor = run.created_by
+    try:
+        if actor is not None:
+            require_perm(actor, permissions.IMPORT_REVIEWS, "import fact checks")
+        content = run.content if run.content is not None else _fetch(run.url)
+        reads = reviews_read(bytes(content), base_url=run.url)
+        if run.dry_run:
+            try:
+                with transaction.atomic():
+                    _reviews_import(run, reads, actor, progress)
+                    raise _DryRun
+            except _DryRun:
+                pass
+        else:
+            _reviews_import(run, reads, actor, progress)
+    except Exception as error:  # the import as a whole failed: say why, keep the counts
+        run.status = ImportStatus.FAILED
+        run.error = _failure(error)
+    else:
+        run.status = ImportStatus.DONE
+    run.content = None
+    run.finished_at = timezone.now()
+    run.save()
+    progress(run)
+    return run
+
+
+def _failure(error: Exception) -> str:
+    """Why an import failed as a whole, in words for its report."""
+    if isinstance(error, PermissionDenied):
+        return f"{error} (checked when the import ran)"
+    if isinstance(error, outbound.UnsafeURLError | outbound.FetchError):
+        return str(error)
+    if isinstance(error, OSError):  # refused, timed out, TLS
+        return f"The URL could not be read: {error or type(error).__name__}."
+    logger.exception("Import failed")
+    return f"An unexpected error stopped the import ({type(error).__name__}); it is logged."
+
+
+def _fetch(url: str) -> bytes:
+    _final, reply = outbound.get(
+        url,
+        max_bytes=settings.IMPORT_MAX_BYTES,
+        accept="application/ld+json, application/json, text/html;q=0.9, */*;q=0.5",
+    )
+    return reply.body
+
+
+def _reviews_import(
+    run: Import, reads: Iterable[ExternalReview | Refused], actor: User | None, progress: Progress
+) -> None:
+    shown = time.monotonic()
+    for read in reads:
+        run.read += 1
+        if isinstance(read, Refused):
+            _refuse(run, read.where, read.reason)
+        else:
+            try:
+                with transaction.atomic():
+                    outcome = review_save(read=read, run=run, actor=actor)
+            except ValidationError as error:
+                _refuse(run, read.where, _refusal(error))
+            except IntegrityError:  # another import wrote this review meanwhile
+                _refuse(run, read.where, "Another import wrote this review at the same time.")
+            else:
+                setattr(run, outcome, getattr(run, outcome) + 1)
+        if time.monotonic() - shown >= _COUNTS_EVERY_SECONDS:
+            shown = time.monotonic()
+            if not run.dry_run:
+                Import.objects.filter(pk=run.pk).update(
+                    read=run.read,
+                    created=run.created,
+                    updated=run.updated,
+                    unchanged=run.unchanged,
+                    refused=run.refused,
+                )
+            progress(run)
+
+
+def _refuse(run: Import, where: str, reason: str) -> None:
+    run.refused += 1
+    if len(run.refusals) < REFUSALS_KEPT:
+        run.refusals.append({"where": where, "reason": reason})
