@@ -11,8 +11,13 @@ from rest_framework import filters, serializers
 from rest_framework.request import Request
 
 from claims.models import Claim, ClaimStatus, Source, SourceKind, Statement, StatementStance
+from interchange.selectors import reviewed_condition
 from search.backends import MAX_RESULTS, query_validate
 from search.index import QUERY_MAX_WORDS
+from verification.workflow import VERDICTS
+
+# The filters on other publishers' reviews: PostgreSQL's alone (the search index has none).
+REVIEW_FILTERS = ("has_reviews", "review_publisher", "review_verdict")
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -51,6 +56,22 @@ class ClaimFilter(django_filters.FilterSet):
     updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    has_reviews = django_filters.BooleanFilter(
+        method="filter_has_reviews",
+        help_text="true: claims other publishers have fact-checked (imported reviews); false: "
+        "the others.",
+    )
+    review_publisher = django_filters.CharFilter(
+        method="filter_reviews",
+        max_length=200,
+        help_text="Claims reviewed by this publisher: its site (host name) or its name.",
+    )
+    review_verdict = django_filters.ChoiceFilter(
+        method="filter_reviews",
+        choices=[(verdict.value, verdict.label) for verdict in VERDICTS],
+        help_text="Claims another publisher rated with a label that maps to this verdict "
+        "(with review_publisher: that publisher did).",
+    )
     # The search itself is the view's (search.backends): these declare and validate them.
     q = django_filters.CharFilter(
         method="filter_noop",
@@ -79,6 +100,23 @@ class ClaimFilter(django_filters.FilterSet):
 
     def filter_noop(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
         return queryset
+
+    def filter_has_reviews(
+        self, queryset: QuerySet[Claim], name: str, value: bool | None
+    ) -> QuerySet[Claim]:
+        if value is None:
+            return queryset
+        return queryset.filter(reviewed_condition() if value else ~reviewed_condition())
+
+    def filter_reviews(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        if name == "review_verdict" and self.form.cleaned_data.get("review_publisher"):
+            return queryset  # review_publisher's filter applies both: one review, both true
+        return queryset.filter(
+            reviewed_condition(
+                publisher=self.form.cleaned_data.get("review_publisher") or "",
+                verdict=self.form.cleaned_data.get("review_verdict") or "",
+            )
+        )
 
 
 class SourceFilter(django_filters.FilterSet):

@@ -329,6 +329,36 @@ class ReviewRatingSerializer(serializers.Serializer[Any]):
     alternate_name = serializers.CharField()
 
 
+class ReviewSerializer(serializers.Serializer[Any]):
+    """Another publisher's fact check of the claim (imported), its rating as they wrote it."""
+
+    url = serializers.URLField(help_text="The review's address: what identifies it.")
+    publisher_name = serializers.CharField()
+    publisher_site = serializers.CharField(help_text="The publisher's host name.")
+    title = serializers.CharField()
+    rating_label = serializers.CharField(help_text="Exactly as the publisher wrote it.")
+    rating_value = serializers.FloatField(allow_null=True)
+    best_rating = serializers.FloatField(allow_null=True)
+    worst_rating = serializers.FloatField(allow_null=True)
+    verdict = serializers.ChoiceField(
+        choices=[(verdict.value, verdict.label) for verdict in workflow.VERDICTS],
+        allow_null=True,
+        help_text="The verdict of ours the label means (the rating mapping, in the admin); "
+        "null for a label nobody has mapped: unknown is not unproven.",
+    )
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    language = serializers.CharField(help_text="As the publisher gave it.")
+
+
+def _review(review: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    """A review of claim_rows()'s ``reviews`` (JSON from PostgreSQL) as the API writes it."""
+    moment = review["reviewed_at"]
+    return {
+        **review,
+        "reviewed_at": None if moment is None else _isoformat(datetime.fromisoformat(moment), zone),
+    }
+
+
 class PublicationSerializer(serializers.Serializer[Any]):
     """Where the claim stands on the public site."""
 
@@ -423,6 +453,14 @@ class ClaimSerializer(serializers.Serializer[Any]):
     supporting_count = serializers.IntegerField(read_only=True)
     countering_count = serializers.IntegerField(read_only=True)
     evidence_count = serializers.IntegerField(read_only=True)
+    reviews = ReviewSerializer(
+        many=True, read_only=True, help_text="Other publishers' fact checks of it (imported)."
+    )
+    imported_from = serializers.CharField(
+        allow_null=True,
+        read_only=True,
+        help_text="The file or URL of the import that created it; null for a claim people made.",
+    )
     version = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -487,6 +525,8 @@ class ClaimSerializer(serializers.Serializer[Any]):
             "supporting_count": row["supporting_count"],
             "countering_count": row["countering_count"],
             "evidence_count": row["evidence_count"],
+            "reviews": [_review(review, zone) for review in row["review_list"]],
+            "imported_from": row["imported__source"],
             "version": row["version"],
             "created_at": _isoformat(row["created_at"], zone),
             "updated_at": _isoformat(row["updated_at"], zone),

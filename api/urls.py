@@ -36,4 +36,5 @@ urlpatterns = [
     path(f"{claim}history/", views.ClaimHistoryApi.as_view(), name="claim-history"),
     path("", include(router.urls)),
     path("", include("notifications.urls")),
+    path("", include("interchange.urls")),
 ]

@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from rest_framework import generics, mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from rest_framework.views import APIView
 from api import schema
 from api.etags import etag, not_modified, version_from_if_match
 from api.filters import (
+    REVIEW_FILTERS,
     ClaimFilter,
     SourceFilter,
     StatementFilter,
@@ -206,6 +208,16 @@ class ClaimViewSet(
             raise translate_validation(filterset.errors)
         given = filterset.form.cleaned_data
         q = given["q"]
+        combined = [name for name in REVIEW_FILTERS if given.get(name) not in (None, "")]
+        if combined:
+            raise ValidationError(
+                {
+                    combined[0]: [
+                        f"{combined[0]} cannot be combined with q: the search index does not "
+                        "hold other publishers' reviews. Filter without q, or export."
+                    ]
+                }
+            )
         # A search: a page of ids from the search engine, in its order, then their rows from
         # PostgreSQL through the same filters (a claim changed since it was indexed is
         # shown as it is now, or left out when it no longer qualifies).

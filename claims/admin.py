@@ -40,6 +40,7 @@ from core.admin import (
     service_refused,
 )
 from core.forms import SERVICE_ERRORS
+from interchange.admin import claim_reviews_context
 from publishing.admin import ClaimPublicationAdminMixin
 from search.backends import claim_search
 from search.index import Filters, query_problem
@@ -385,6 +386,7 @@ class ClaimAdmin(ClaimPublicationAdminMixin, ClaimStatusAdminMixin, ServiceWrite
             context.update(self.status_page_context(request, obj))
             context.update(self.publication_page_context(request, obj))
             context["edit_history"] = claim_edit_history(claim=obj)
+            context.update(claim_reviews_context(obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request: HttpRequest, obj: Claim, form: Any, change: bool) -> None:

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce, JSONObject
 from pghistory.models import Events
 
 from claims.models import Claim, ClaimStatus, Source, Statement, StatementStance, Tag
+from interchange.selectors import review_rows
 from publishing.models import RatingLabel
 from verification.selectors import evidence_citable
 
@@ -76,6 +77,8 @@ CLAIM_ROW_FIELDS = (
     "publication__rating_value",
     "publication__best_rating",
     "publication__worst_rating",
+    # Where it was imported from, when an import created it (interchange.models.ImportedClaim).
+    "imported__source",
 )
 
 
@@ -105,6 +108,7 @@ def _claim_rows() -> QuerySet[Claim, dict[str, Any]]:
         *CLAIM_ROW_FIELDS,
         tag_names=ArraySubquery(tag_names),
         scale_rating=Subquery(scale_rating_json, output_field=JSONField()),
+        review_list=review_rows(claim=OuterRef("pk")),
     )
 
 

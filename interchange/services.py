@@ -18,9 +18,11 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +31,14 @@ from django.db.models import F, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from claims.models import LANGUAGE_CODE_PATTERN, Appearance, Claim, Source, SourceKind
+from claims.models import (
+    LANGUAGE_CODE_PATTERN,
+    URL_MAX_LENGTH,
+    Appearance,
+    Claim,
+    Source,
+    SourceKind,
+)
 from claims.models import claim_text_key as text_key
 from claims.services import claim_touch
 from claims.text import text_normalise, web_address_normalise
@@ -68,6 +77,9 @@ _REVIEW_FIELDS = (
 )
 # How often a running import writes its counts (GET /api/v1/imports/{id}/ shows them).
 _COUNTS_EVERY_SECONDS = 1.0
+IMPORT_RUN_TASK = "interchange.import_run_task"
+# A queued import not started after this long is queued again (the broker was down).
+IMPORT_REQUEUE_AFTER_SECONDS = 60
 # An unknown or unwritten language: ISO 639-2's "undetermined".
 UNDETERMINED_LANGUAGE = "und"
 
@@ -246,6 +258,10 @@ def review_save(*, read: ExternalReview, run: Import | None, actor: User | None)
 # --- Imports --------------------------------------------------------------------------------
 
 
+def too_large_message(limit: int) -> str:
+    return f"The file is larger than {limit:,} bytes (the most an import reads)."
+
+
 @transaction.atomic
 def import_create(
     *,
@@ -263,18 +279,49 @@ def import_create(
         else require_perm(actor, permissions.IMPORT_REVIEWS, "import fact checks")
     )
     if content is not None and len(content) > settings.IMPORT_MAX_BYTES:
-        raise ValidationError(
-            {"file": f"The file is larger than {settings.IMPORT_MAX_BYTES:,} bytes."}
-        )
+        raise ValidationError({"file": too_large_message(settings.IMPORT_MAX_BYTES)})
     if url:
         try:
             outbound.url_check(url, https_only=False)
         except outbound.UnsafeURLError as error:
             raise ValidationError({"url": str(error)}) from error
-    run = Import(source=source or url, url=url, content=content, dry_run=dry_run, created_by=user)
+    # A file's name as sent: only what prints, so that it can be shown.
+    source = "".join(char for char in source if char.isprintable()).strip()[:URL_MAX_LENGTH]
+    run = Import(
+        source=source or url or "upload", url=url, content=content, dry_run=dry_run, created_by=user
+    )
     run.full_clean(exclude=["content"])
     run.save()
     return run
+
+
+def import_queue(*, run: Import) -> None:
+    """Run the import in a worker once the transaction that recorded it commits. A broker that
+    is down is logged, not raised: the sweeper (``imports_requeue``) queues it later."""
+
+    def send() -> None:
+        try:
+            # By name: the web process does not import the tasks module.
+            current_app.send_task(
+                IMPORT_RUN_TASK,
+                args=(str(run.pk),),
+                queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                retry=False,
+            )
+        except Exception:
+            logger.warning("Could not queue import %s; the sweeper will.", run.pk)
+
+    transaction.on_commit(send)
+
+
+def imports_requeue() -> int:
+    """Beat: queue again the imports still queued a while after they were recorded (a broker
+    that was down, a message lost); running one twice does nothing (``import_run``)."""
+    due = timezone.now() - timedelta(seconds=IMPORT_REQUEUE_AFTER_SECONDS)
+    stuck = list(Import.objects.filter(status=ImportStatus.QUEUED, created_at__lt=due)[:100])
+    for run in stuck:
+        import_queue(run=run)
+    return len(stuck)
 
 
 def import_run(*, run: Import, progress: Progress = lambda run: None) -> Import:

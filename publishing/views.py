@@ -34,6 +34,7 @@ from django.views.decorators.http import conditional_page, require_safe
 
 from claims.models import Source
 from core.sites import site_url
+from interchange.selectors import claim_reviews
 from publishing import claimreview, selectors
 from search.backends import MAX_RESULTS, claim_search
 from search.index import Filters, query_problem
@@ -159,6 +160,7 @@ def fact_check_detail(request: HttpRequest, claim_id: UUID, slug: str = "") -> H
         "publication": fact_check.publication,
         "claim_review": claimreview.json_ld(claimreview.claim_review(fact_check)),
         "publisher": claimreview.publisher(),
+        "external_reviews": claim_reviews(claim_id=claim_id),
     }
     return _public(render(request, "public/fact_check.html", context))
 

@@ -249,6 +249,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": NOTIFY_SWEEP_SECONDS,
     },
     "search-log-prune": {"task": "search.log_prune_task", "schedule": 600.0},
+    "interchange-imports-requeue": {"task": "interchange.imports_requeue_task", "schedule": 60.0},
     "publishing-publications-announce": {
         "task": "publishing.publications_announce_task",
         "schedule": PUBLISH_ANNOUNCE_SECONDS,

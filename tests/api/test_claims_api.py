@@ -112,6 +112,8 @@ def test_a_claim_reads_the_same_in_the_list_and_alone(viewer_api, settings, zone
         "supporting_count": 1,
         "countering_count": 2,
         "evidence_count": 1,  # the withdrawn piece is not counted
+        "reviews": [],  # imported: tests/interchange/test_import_api.py
+        "imported_from": None,
         "version": claim.version,
         "created_at": date(claim.created_at),
         "updated_at": date(claim.updated_at),
