@@ -156,11 +156,19 @@ _CLAIM_TEXT_ENDS = " .!?…\"'“”„«»\u2018\u2019"
 
 def claim_text_key(text: models.Expression | models.F) -> models.Func:
     """The key claims are matched by (an import's claim text is matched to a claim's), indexed:
-    the text in lower case without the quotes and end punctuation around it, hashed (an index
-    entry has to be short; a claim may be 10,000 characters)."""
+    the text in lower case, typographic apostrophes as ', without the quotes and end
+    punctuation around it, hashed (an index entry has to be short; a claim may be 10,000
+    characters)."""
+    apostrophes = models.Func(
+        Lower(text),
+        models.Value("\u2018\u2019\u02bc"),
+        models.Value("'" * 3),
+        function="translate",
+        output_field=models.TextField(),
+    )
     return MD5(
         models.Func(
-            Lower(text),
+            apostrophes,
             models.Value(_CLAIM_TEXT_ENDS),
             function="btrim",
             output_field=models.TextField(),

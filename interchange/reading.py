@@ -29,6 +29,8 @@ CLAIM_REVIEW = "ClaimReview"
 # The longest text kept of a claim, a title or a label (the claim's own cap is 10,000).
 TEXT_MAX = 10_000
 LABEL_MAX = 500
+# Lists in lists, graphs in graphs: real feeds nest two or three levels; deeper is refused.
+DEPTH_MAX = 20
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,15 @@ Read = ExternalReview | Refused
 
 def reviews_read(content: bytes | str, *, base_url: str = "") -> Iterator[Read]:
     """Every review in ``content`` (JSON, JSON Lines or HTML), in the order it holds them."""
+    found = False
+    for read in _reads(content, base_url):
+        found = True
+        yield read
+    if not found:
+        yield Refused("the source", "It holds no ClaimReview.")
+
+
+def _reads(content: bytes | str, base_url: str) -> Iterator[Read]:
     text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
     text = text.lstrip("\ufeff").strip()
     if not text:
@@ -78,6 +89,9 @@ def reviews_read(content: bytes | str, *, base_url: str = "") -> Iterator[Read]:
         data = json.loads(text)
     except ValueError:
         yield from _from_json_lines(text)
+        return
+    except RecursionError:
+        yield Refused("the source", _TOO_DEEP)
         return
     yield from _from_data(data, "the document")
 
@@ -92,6 +106,9 @@ def _from_json_lines(text: str) -> Iterator[Read]:
             data = json.loads(line)
         except json.JSONDecodeError as error:
             yield Refused(f"line {number}", f"It is not JSON ({error.msg}).")
+            continue
+        except RecursionError:
+            yield Refused(f"line {number}", _TOO_DEEP)
             continue
         yield from _from_data(data, f"line {number}")
 
@@ -136,11 +153,17 @@ def _type_names(node: dict[str, Any]) -> set[str]:
     return {re.split(r"[/:#]", str(name))[-1] for name in names if name}
 
 
-def _from_data(data: Any, where: str) -> Iterator[Read]:
+_TOO_DEEP = f"It is nested more than {DEPTH_MAX} levels deep: no ClaimReview is."
+
+
+def _from_data(data: Any, where: str, depth: int = 0) -> Iterator[Read]:
     """The reviews of one parsed JSON value, whatever its shape."""
+    if depth > DEPTH_MAX:
+        yield Refused(where, _TOO_DEEP)
+        return
     if isinstance(data, list):
         for number, item in enumerate(data):
-            yield from _from_data(item, f"{where}, item {number + 1}")
+            yield from _from_data(item, f"{where}, item {number + 1}", depth + 1)
         return
     if not isinstance(data, dict):
         yield Refused(where, "It is not a JSON object.")
@@ -150,7 +173,7 @@ def _from_data(data: Any, where: str) -> Iterator[Read]:
             yield from _from_fact_check_tools(claim, f"{where}, claims[{number}]")
         return
     if "@graph" in data:
-        yield from _from_data(data["@graph"], f"{where}, @graph")
+        yield from _from_data(data["@graph"], f"{where}, @graph", depth + 1)
         return
     kinds = _type_names(data)
     if "DataFeed" in kinds:
@@ -161,7 +184,7 @@ def _from_data(data: Any, where: str) -> Iterator[Read]:
                 and CLAIM_REVIEW not in (_type_names(element))
             ):  # a DataFeedItem wrapping the review
                 element = element["item"]
-            yield from _from_data(element, f"{where}, dataFeedElement[{number}]")
+            yield from _from_data(element, f"{where}, dataFeedElement[{number}]", depth + 1)
         return
     if CLAIM_REVIEW in kinds or "claimReviewed" in data:
         yield _claim_review(data, where)

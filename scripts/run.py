@@ -140,6 +140,7 @@ def main() -> int:
                 os.environ["CELERY_BROKER_URL"] = embedded.broker_url()
         manage("migrate", "--noinput")
         manage("loaddemo")
+        manage("import_claimreviews", "examples/fact-checks.json")  # other publishers' reviews
         manage("ensure_admin")
         supervised = children(port)
         for child in supervised:

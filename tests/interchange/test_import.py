@@ -322,3 +322,38 @@ def test_the_command_says_what_it_cannot_read(tmp_path: Path) -> None:
         call_command("import_claimreviews", str(tmp_path / "missing.json"))
     with pytest.raises(CommandError, match="There is no user 'nobody'"):
         call_command("import_claimreviews", str(tmp_path), "--user", "nobody")
+
+
+def test_the_example_file_meets_the_demo_claims() -> None:
+    """examples/fact-checks.json, which ``make run`` imports after the demo."""
+    from claims.demo import NO_INVASION_TEXT, WITHDRAWAL_TEXT, demo_load
+
+    demo_load()
+    claims = Claim.objects.count()
+    example = Path(__file__).resolve().parents[2] / "examples" / "fact-checks.json"
+    out = io.StringIO()
+
+    call_command("import_claimreviews", str(example), stdout=out, stderr=io.StringIO())
+
+    assert out.getvalue().endswith(": 5 created, 0 updated, 0 unchanged, 0 refused\n")
+    assert Claim.objects.count() == claims + 2  # the Arabic and the Russian claims are new
+    withdrawal = Claim.objects.get(text=WITHDRAWAL_TEXT)
+    # Quoted, with a typographic apostrophe in "Ukraine's", it is the demo's claim too.
+    assert sorted(withdrawal.reviews.values_list("rating_label", flat=True)) == [
+        "Unproven",
+        "Маніпуляція",
+    ]
+    assert withdrawal.claimant is not None and withdrawal.claimant.role == "Kremlin spokesperson"
+    assert not ImportedClaim.objects.filter(claim=withdrawal).exists()
+    assert Claim.objects.get(text=NO_INVASION_TEXT).reviews.get().publisher_name == (
+        "Verificado Ejemplo"
+    )
+    arabic = Claim.objects.get(text="روسيا سحبت جميع قواتها من الحدود الأوكرانية")
+    assert arabic.language == "ar"
+    assert claim_reviews(claim_id=arabic.pk).get().verdict == "false"
+    russian = Claim.objects.get(text="Запад раздувает истерику вокруг Украины")
+    assert claim_reviews(claim_id=russian.pk).get().verdict is None  # "nuzhen_kontekst"
+
+    out = io.StringIO()
+    call_command("import_claimreviews", str(example), stdout=out, stderr=io.StringIO())
+    assert out.getvalue().endswith(": 0 created, 0 updated, 5 unchanged, 0 refused\n")

@@ -380,3 +380,35 @@ def test_our_own_feed_reads_back(client) -> None:
         "Peskov",
     )
     assert read.rating_value == Decimal(1) and read.best_rating == Decimal(5)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deeper than Python's JSON parser goes
+        '{"@graph":' * 25 + "1" + "}" * 25,
+        "[" * 25 + json.dumps(review()) + "]" * 25,
+        "[1]\n" + "[" * 5000 + "]" * 5000,
+    ],
+    ids=["lists beyond the parser", "graphs", "a review too deep", "a JSON line"],
+)
+def test_nesting_beyond_any_feed_is_refused(text: str) -> None:
+    reads = list(reviews_read(text))
+    assert any(
+        isinstance(read, Refused) and read.reason.startswith("It is nested more than 20 levels")
+        for read in reads
+    )
+    assert all(len(read.where) < 400 for read in reads)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("[]", Refused("the source", "It holds no ClaimReview.")),
+        ('{"@graph": []}', Refused("the source", "It holds no ClaimReview.")),
+        ('{"claims": []}', Refused("the source", "It holds no ClaimReview.")),
+        ("{}", Refused("the document", "It is not a ClaimReview (no @type).")),
+    ],
+)
+def test_a_source_without_reviews_says_so(text: str, refused: Refused) -> None:
+    assert list(reviews_read(text)) == [refused]
