@@ -61,7 +61,7 @@ class ImportForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if bool(data.get("file")) == bool(data.get("url")) and not self.errors:
-            raise ValidationError("Give a file or a url (one of them).")
+            self.add_error("file", "Give a file or a url (one of them).")
         upload = data.get("file")
         if upload is not None and upload.size > settings.IMPORT_MAX_BYTES:
             self.add_error("file", services.too_large_message(settings.IMPORT_MAX_BYTES))

@@ -112,3 +112,44 @@ def test_a_public_fact_check_lists_other_publishers_reviews() -> None:
         'href="https://verificado.example.mx/2022/tropas" rel="nofollow noopener">Verificado</a>: '
         "<bdi>Engañoso</bdi>" in html
     )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"url": "ftp://example.org/feed.json"},
+        {"url": "example.org/feed.json"},
+        {"url": 'https://example.org/"><script>'},
+        {"url": "https://example.org/" + "a" * 2000},
+        {"url": "https://example.org/feed.json", "file": "big"},
+    ],
+    ids=["nothing", "ftp", "no scheme", "quotes", "2,020 characters", "both"],
+)
+def test_the_admin_and_the_api_refuse_the_same_imports_in_the_same_words(
+    data: dict[str, str], settings: Settings
+) -> None:
+    from rest_framework.test import APIClient
+
+    from tests.api.conftest import token_for
+
+    settings.IMPORT_MAX_BYTES = 10
+    editor = f.editor()
+
+    def body() -> dict[str, object]:
+        sent: dict[str, object] = dict(data)
+        if "file" in sent:
+            sent["file"] = SimpleUploadedFile("a.json", b"[" + b" " * 20 + b"]")
+        return sent
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(editor)}")
+    response = api.post("/api/v1/imports/", body(), format="multipart")
+    assert response.status_code == 400
+    api_errors = response.json()["errors"]
+
+    page = signed_in(editor).post(UPLOAD, body())
+    form_errors = {name: list(errors) for name, errors in page.context["form"].errors.items()}
+
+    assert form_errors == api_errors
+    assert not Import.objects.exists()
