@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from api import views
+from interchange.export_api import ClaimExportApi
 
 app_name = "api"
 
@@ -34,6 +35,7 @@ urlpatterns = [
         name="evidence-download",
     ),
     path(f"{claim}history/", views.ClaimHistoryApi.as_view(), name="claim-history"),
+    path("claims/export/", ClaimExportApi.as_view(), name="claim-export"),
     path("", include(router.urls)),
     path("", include("notifications.urls")),
     path("", include("interchange.urls")),

@@ -41,6 +41,7 @@ from core.admin import (
 )
 from core.forms import SERVICE_ERRORS
 from interchange.admin import claim_reviews_context
+from interchange.admin_export import ClaimExportAdminMixin
 from publishing.admin import ClaimPublicationAdminMixin
 from search.backends import claim_search
 from search.index import Filters, query_problem
@@ -222,7 +223,9 @@ CLAIM_FORM_FIELDS = ("text", "summary", "claimant", "first_seen_at", "language",
 
 
 @admin.register(Claim)
-class ClaimAdmin(ClaimPublicationAdminMixin, ClaimStatusAdminMixin, ServiceWriteAdmin):
+class ClaimAdmin(
+    ClaimExportAdminMixin, ClaimPublicationAdminMixin, ClaimStatusAdminMixin, ServiceWriteAdmin
+):
     form = ClaimAdminForm
     list_display = [
         "claim_text",

@@ -15,5 +15,6 @@ def test_every_scheduled_task_is_a_registered_task() -> None:
         "search.log_prune_task",
         "publishing.publications_announce_task",
         "verification.evidence_orphans_remove_task",
+        "interchange.imports_requeue_task",
     }
     assert scheduled <= set(app.tasks)

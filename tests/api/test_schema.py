@@ -145,6 +145,14 @@ def test_every_request_body_declares_that_it_takes_no_other_key(client):
     } == set()
 
 
+def _body(response: Any) -> Any:
+    """A JSON answer as data; a streamed one (an export) as its text, without the file name
+    (it holds the time of the export)."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.json()
+
+
 def test_an_empty_query_parameter_is_answered_as_the_schema_says(api):
     """A filter sent empty (as a form sends it) is no filter where the schema admits "", and a
     400 naming it where it does not."""
@@ -167,7 +175,7 @@ def test_an_empty_query_parameter_is_answered_as_the_schema_says(api):
             checked.append((url, name))
             if _admits_blank(parameter["schema"]):
                 assert answered.status_code == 200, (url, name, answered.content)
-                assert answered.json() == client.get(url).json(), (url, name)
+                assert _body(answered) == _body(client.get(url)), (url, name)
             else:
                 assert answered.status_code == 400, (url, name, answered.content)
                 assert name in answered.json()["errors"], (url, name)
