@@ -55,16 +55,13 @@ from api.filters import ClaimFilter
 from claims.models import Appearance, Claim, Source
 from claims.search import claim_fulltext
 from claims.selectors import claim_rows
-
-# The pieces of our ClaimReview markup, reused so that an exported review says what the site
-# says. (They are private to publishing.claimreview; naming them public there would be better.)
 from publishing.claimreview import (
     CONTEXT,
-    _appearance,
-    _compact,
-    _date,
-    _person_or_organisation,
     claim_review,
+    json_ld_appearance,
+    json_ld_author,
+    json_ld_compact,
+    json_ld_date,
     json_text,
 )
 from publishing.models import PublicationState
@@ -182,7 +179,7 @@ def _moment(value: datetime | str | None) -> str | None:
     """A date-time (or one written in PostgreSQL's JSON) in UTC, ISO 8601."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return _date(value)
+    return json_ld_date(value)
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -270,7 +267,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return _date(value)
+        return json_ld_date(value)
     if isinstance(value, str):
         return spreadsheet_safe(value)
     return value  # numbers, ids
@@ -353,7 +350,7 @@ def _jsonl(chunks: Iterable[_Chunk]) -> Iterator[str]:
 
 
 def _claimant_json(source: Source) -> dict[str, Any]:
-    author = _person_or_organisation(source)
+    author = json_ld_author(source)
     # Our page of the claimant lists only their published fact checks: not a reference here.
     author.pop("sameAs", None)
     return author
@@ -364,13 +361,15 @@ def _item_reviewed(
 ) -> dict[str, Any]:
     """The claim as schema.org Claim: the same properties as our own ClaimReview's."""
     first = appearances[0] if appearances else None
-    return _compact(
+    return json_ld_compact(
         {
             "@type": "Claim",
             "author": _claimant_json(claimant) if claimant else None,
-            "datePublished": _date(row["first_seen_at"] or (first.published_at if first else None)),
-            "appearance": [_appearance(item) for item in appearances],
-            "firstAppearance": _appearance(first) if first else None,
+            "datePublished": json_ld_date(
+                row["first_seen_at"] or (first.published_at if first else None)
+            ),
+            "appearance": [json_ld_appearance(item) for item in appearances],
+            "firstAppearance": json_ld_appearance(first) if first else None,
         }
     )
 
@@ -380,13 +379,13 @@ def _external_review(
 ) -> dict[str, Any]:
     """Another publisher's review, as its ClaimReview said it (``interchange.reading``)."""
     site = review["publisher_site"]
-    return _compact(
+    return json_ld_compact(
         {
             "@context": CONTEXT,
             "@type": "ClaimReview",
             "url": review["url"],
             "claimReviewed": row["text"],
-            "author": _compact(
+            "author": json_ld_compact(
                 {
                     "@type": "Organization",
                     "name": review["publisher_name"],
@@ -396,7 +395,7 @@ def _external_review(
             "headline": review["title"],
             "datePublished": _moment(review["reviewed_at"]),
             "inLanguage": review["language"],
-            "reviewRating": _compact(
+            "reviewRating": json_ld_compact(
                 {
                     "@type": "Rating",
                     "alternateName": review["rating_label"],  # as the publisher wrote it

@@ -27,13 +27,13 @@ CONTEXT = "https://schema.org"
 _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
-def _date(moment: datetime | None) -> str | None:
+def json_ld_date(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _compact(data: dict[str, Any]) -> dict[str, Any]:
+def json_ld_compact(data: dict[str, Any]) -> dict[str, Any]:
     """Without the properties that have no value."""
     return {key: value for key, value in data.items() if value not in (None, "", [], {})}
 
@@ -41,7 +41,7 @@ def _compact(data: dict[str, Any]) -> dict[str, Any]:
 def publisher() -> dict[str, Any]:
     """The organisation that publishes the fact checks (settings PUBLISHER_*)."""
     logo = settings.PUBLISHER_LOGO_URL
-    return _compact(
+    return json_ld_compact(
         {
             "@type": "Organization",
             "name": settings.PUBLISHER_NAME,
@@ -51,9 +51,9 @@ def publisher() -> dict[str, Any]:
     )
 
 
-def _person_or_organisation(source: Source) -> dict[str, Any]:
+def json_ld_author(source: Source) -> dict[str, Any]:
     person = source.kind == SourceKind.PERSON
-    return _compact(
+    return json_ld_compact(
         {
             "@type": "Person" if person else "Organization",
             "name": source.name,
@@ -64,12 +64,12 @@ def _person_or_organisation(source: Source) -> dict[str, Any]:
     )
 
 
-def _appearance(appearance: Appearance) -> dict[str, Any]:
-    return _compact(
+def json_ld_appearance(appearance: Appearance) -> dict[str, Any]:
+    return json_ld_compact(
         {
             "@type": "CreativeWork",
             "url": appearance.url,
-            "datePublished": _date(appearance.published_at),
+            "datePublished": json_ld_date(appearance.published_at),
             "publisher": {"@type": "Organization", "name": appearance.outlet}
             if appearance.outlet
             else None,
@@ -82,24 +82,26 @@ def claim_review(fact_check: FactCheck) -> dict[str, Any]:
     claim = fact_check.claim
     publication = fact_check.publication
     first = fact_check.first_appearance
-    item_reviewed = _compact(
+    item_reviewed = json_ld_compact(
         {
             "@type": "Claim",
-            "author": _person_or_organisation(claim.claimant) if claim.claimant else None,
-            "datePublished": _date(claim.first_seen_at or (first.published_at if first else None)),
-            "appearance": [_appearance(item) for item in fact_check.appearances],
-            "firstAppearance": _appearance(first) if first else None,
+            "author": json_ld_author(claim.claimant) if claim.claimant else None,
+            "datePublished": json_ld_date(
+                claim.first_seen_at or (first.published_at if first else None)
+            ),
+            "appearance": [json_ld_appearance(item) for item in fact_check.appearances],
+            "firstAppearance": json_ld_appearance(first) if first else None,
         }
     )
-    return _compact(
+    return json_ld_compact(
         {
             "@context": CONTEXT,
             "@type": "ClaimReview",
             "url": fact_check.url,
             "claimReviewed": claim.text,
             "author": publisher(),
-            "datePublished": _date(fact_check.date_published),
-            "dateModified": _date(publication.corrected_at),
+            "datePublished": json_ld_date(fact_check.date_published),
+            "dateModified": json_ld_date(publication.corrected_at),
             "inLanguage": claim.language,
             "reviewRating": {
                 "@type": "Rating",
