@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import islice
 from typing import Any, Literal
 
 from celery import current_app
@@ -40,6 +41,7 @@ from claims.models import (
     SourceKind,
 )
 from claims.models import claim_text_key as text_key
+from claims.search import claim_search_refresh
 from claims.services import claim_touch
 from claims.text import text_normalise, web_address_normalise
 from core import outbound, permissions
@@ -75,6 +77,10 @@ _REVIEW_FIELDS = (
     "reviewed_at",
     "language",
 )
+# A review's foreign keys: rows the import has just read (checking them is a query each).
+_READ_ROWS = ["claim", "imported_by"]
+# Items saved in one transaction.
+BATCH = 100
 # How often a running import writes its counts (GET /api/v1/imports/{id}/ shows them).
 _COUNTS_EVERY_SECONDS = 1.0
 IMPORT_RUN_TASK = "interchange.import_run_task"
@@ -160,30 +166,38 @@ def _claimant(name: str, is_person: bool | None) -> Source:
     return source
 
 
-def _claim_for(read: ExternalReview, run: Import | None, actor: User | None) -> Claim:
-    """The claim ``read`` reviews: the one with its text, or a new, imported one."""
+def _claim_for(read: ExternalReview, run: Import | None, actor: User | None) -> tuple[Claim, bool]:
+    """The claim ``read`` reviews, locked: the one with its text, or a new, imported one (with
+    the markup's claimant and first-seen date); whether it is new."""
     text = text_normalise(read.claim_text, multiline=True).strip()
     found = _claim_find(text)
+    if found is None:
+        _claim_lock_key(text)
+        found = _claim_find(text)
     if found is not None:
-        return found
-    _claim_lock_key(text)
-    found = _claim_find(text)
-    if found is not None:
-        return found
+        return Claim.objects.select_for_update(of=("self",)).get(pk=found.pk), False
     claim = Claim(
         text=text,
         language=_language(read.language),
         first_seen_at=read.claim_date,
         created_by=actor,
     )
-    claim.full_clean()
+    if read.claimant:
+        claim.claimant = _claimant(read.claimant[:200], read.claimant_is_person)
+    # The fields' rules (the text policy, lengths, the language code); the table's own
+    # constraints are the database's to check (a refusal is the item's, in its savepoint), and
+    # the rows it refers to were just read.
+    claim.full_clean(
+        exclude=["claimant", "created_by"], validate_unique=False, validate_constraints=False
+    )
     claim.save()
+    claim_search_refresh(claim_ids=[claim.pk])
     ImportedClaim.objects.create(claim=claim, source=run.source if run else "", imported_by=run)
-    return claim
+    return claim, True
 
 
 def _claim_complete(claim: Claim, read: ExternalReview) -> bool:
-    """Give the claim what the markup says and the claim lacks; whether it changed."""
+    """Give an existing claim what the markup says and the claim lacks; whether it changed."""
     changed_fields = []
     if read.claimant and claim.claimant_id is None:
         claim.claimant = _claimant(read.claimant[:200], read.claimant_is_person)
@@ -195,19 +209,28 @@ def _claim_complete(claim: Claim, read: ExternalReview) -> bool:
         Claim.objects.filter(pk=claim.pk).update(
             **{name: getattr(claim, name) for name in changed_fields}
         )
-    known = set(Appearance.objects.filter(claim=claim).values_list("url", flat=True))
-    added = False
+    if "claimant" in changed_fields:  # the claimant's name is in the claim's search document
+        claim_search_refresh(claim_ids=[claim.pk])
+    return bool(changed_fields)
+
+
+def _appearances_add(claim: Claim, read: ExternalReview, *, new: bool) -> bool:
+    """Record where the markup says the claim appeared, if not recorded; whether any was."""
+    if not read.appearances:
+        return False
+    known = set() if new else set(claim.appearances.values_list("url", flat=True))
+    added = []
     for url in read.appearances:
-        appearance = Appearance(claim=claim, url=url, published_at=None)
+        appearance = Appearance(claim=claim, url=url)
         try:
-            appearance.full_clean(exclude=["claim"])
+            appearance.full_clean(exclude=["claim"], validate_unique=False)
         except ValidationError:
             continue  # not an address a reader could follow: the review stands without it
         if appearance.url not in known:
-            appearance.save()
             known.add(appearance.url)
-            added = True
-    return bool(changed_fields) or added
+            added.append(appearance)
+    Appearance.objects.bulk_create(added)
+    return bool(added)
 
 
 def review_save(*, read: ExternalReview, run: Import | None, actor: User | None) -> Outcome:
@@ -226,30 +249,32 @@ def review_save(*, read: ExternalReview, run: Import | None, actor: User | None)
         "language": read.language,
     }
     url = web_address_normalise(read.url)
-    claim = _claim_for(read, run, actor)
-    locked = Claim.objects.select_for_update(of=("self",)).get(pk=claim.pk)
-    claim_changed = _claim_complete(locked, read)
+    claim, new = _claim_for(read, run, actor)
+    claim_changed = not new and _claim_complete(claim, read)
+    claim_changed = _appearances_add(claim, read, new=new) or claim_changed
     review = Review.objects.select_for_update().filter(url=url).first()
     if review is None:
-        review = Review(claim=locked, url=url, imported_by=run, **values)
-        review.full_clean()
+        review = Review(claim=claim, url=url, imported_by=run, **values)
+        review.full_clean(exclude=_READ_ROWS, validate_unique=False)  # the url's: the database's
         review.save()
-        claim_touch(claim=locked)
+        if not new:  # its ETag changes: it shows its reviews
+            claim_touch(claim=claim)
         return "created"
     changed = [name for name in _REVIEW_FIELDS if getattr(review, name) != values[name]]
-    moved = review.claim_id != locked.pk
+    previous_claim = review.claim_id
+    moved = previous_claim != claim.pk
     if not changed and not moved:
         if claim_changed:
-            claim_touch(claim=locked)
+            claim_touch(claim=claim)
         return "unchanged"
-    previous_claim = review.claim_id
     for name in changed:
         setattr(review, name, values[name])
-    review.claim = locked
+    review.claim = claim
     review.imported_by = run
-    review.full_clean()
+    review.full_clean(exclude=_READ_ROWS, validate_unique=False)
     review.save()
-    claim_touch(claim=locked)
+    if not new:
+        claim_touch(claim=claim)
     if moved:
         claim_touch(claim=Claim(pk=previous_claim))
     return "updated"
@@ -385,20 +410,13 @@ def _reviews_import(
     run: Import, reads: Iterable[ExternalReview | Refused], actor: User | None, progress: Progress
 ) -> None:
     shown = time.monotonic()
-    for read in reads:
-        run.read += 1
-        if isinstance(read, Refused):
-            _refuse(run, read.where, read.reason)
-        else:
-            try:
-                with transaction.atomic():
-                    outcome = review_save(read=read, run=run, actor=actor)
-            except ValidationError as error:
-                _refuse(run, read.where, _refusal(error))
-            except IntegrityError:  # another import wrote this review meanwhile
-                _refuse(run, read.where, "Another import wrote this review at the same time.")
-            else:
-                setattr(run, outcome, getattr(run, outcome) + 1)
+    items = iter(reads)
+    # Items are saved BATCH at a time in one transaction (a commit each was most of an
+    # import's time), each in a savepoint of its own: a refused item takes nothing else back.
+    while batch := list(islice(items, BATCH)):
+        with transaction.atomic():
+            for read in batch:
+                _item_import(run, read, actor)
         if time.monotonic() - shown >= _COUNTS_EVERY_SECONDS:
             shown = time.monotonic()
             if not run.dry_run:
@@ -410,6 +428,28 @@ def _reviews_import(
                     refused=run.refused,
                 )
             progress(run)
+
+
+def _item_import(run: Import, read: ExternalReview | Refused, actor: User | None) -> None:
+    run.read += 1
+    if isinstance(read, Refused):
+        _refuse(run, read.where, read.reason)
+        return
+    try:
+        with transaction.atomic():
+            outcome = review_save(read=read, run=run, actor=actor)
+    except ValidationError as error:
+        _refuse(run, read.where, _refusal(error))
+    except IntegrityError as error:  # written by someone else meanwhile, or a table's rule
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+        _refuse(
+            run,
+            read.where,
+            f"The database refused it ({constraint or 'a constraint'}): another import or a "
+            "reviewer may have written it at the same time; import it again.",
+        )
+    else:
+        setattr(run, outcome, getattr(run, outcome) + 1)
 
 
 def _refuse(run: Import, where: str, reason: str) -> None:

@@ -357,3 +357,18 @@ def test_the_example_file_meets_the_demo_claims() -> None:
     out = io.StringIO()
     call_command("import_claimreviews", str(example), stdout=out, stderr=io.StringIO())
     assert out.getvalue().endswith(": 0 created, 0 updated, 5 unchanged, 0 refused\n")
+
+
+def test_imported_claims_are_found_by_postgresql_search_too(settings: Settings) -> None:
+    """The full-text document (SEARCH_BACKEND=postgres, the export's q) is written with the
+    claim, its claimant's name included."""
+    from search.backends import claim_search
+
+    settings.SEARCH_BACKEND = "postgres"
+    item = review()
+    item["itemReviewed"] = {"@type": "Claim", "author": {"@type": "Person", "name": "Peskov"}}
+    run_import(feed(item))
+
+    claim = Claim.objects.get()
+    assert claim_search("troops bases").ids == [str(claim.pk)]
+    assert claim_search("peskov").ids == [str(claim.pk)]
