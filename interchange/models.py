@@ -157,7 +157,7 @@ class Review(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="reviews")
     url = WebAddressField(max_length=URL_MAX_LENGTH, unique=True)
     publisher_name = SingleLineTextField(max_length=PUBLISHER_NAME_MAX_LENGTH, blank=True)
-    publisher_site = models.CharField(
+    publisher_site = SingleLineTextField(
         max_length=SITE_MAX_LENGTH, blank=True, db_index=True, help_text="Its host name."
     )
     title = SingleLineTextField(max_length=TITLE_MAX_LENGTH, blank=True)
@@ -177,7 +177,7 @@ class Review(models.Model):
         max_digits=RATING_DIGITS, decimal_places=RATING_PLACES, null=True, blank=True
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    language = models.CharField(max_length=35, blank=True, help_text="As the publisher gave it.")
+    language = SingleLineTextField(max_length=35, blank=True, help_text="As the publisher gave it.")
     imported_by = models.ForeignKey(
         Import, on_delete=models.SET_NULL, null=True, blank=True, related_name="reviews"
     )

@@ -27,7 +27,7 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -43,7 +43,7 @@ from claims.models import (
 from claims.models import claim_text_key as text_key
 from claims.search import claim_search_refresh
 from claims.services import claim_touch
-from claims.text import text_normalise, web_address_normalise
+from claims.text import web_address_normalise
 from core import outbound, permissions
 from core.actors import Actor, require_perm
 from interchange.models import (
@@ -99,6 +99,7 @@ _MARKUP_NAMES = {
     "text": "claimReviewed",
     "title": "headline",
     "publisher_name": "author.name",
+    "publisher_site": "author.url",
     "rating_label": "reviewRating.alternateName",
     "name": "itemReviewed.author.name",  # the claimant's
     "language": "inLanguage",
@@ -107,7 +108,7 @@ _MARKUP_NAMES = {
 
 def _refusal(error: ValidationError) -> str:
     if hasattr(error, "error_dict"):
-        return "; ".join(
+        return " ".join(
             f"{_MARKUP_NAMES.get(name, name)}: {' '.join(messages)}"
             for name, messages in error.message_dict.items()
         )
@@ -166,10 +167,11 @@ def _claimant(name: str, is_person: bool | None) -> Source:
     return source
 
 
-def _claim_for(read: ExternalReview, run: Import | None, actor: User | None) -> tuple[Claim, bool]:
-    """The claim ``read`` reviews, locked: the one with its text, or a new, imported one (with
-    the markup's claimant and first-seen date); whether it is new."""
-    text = text_normalise(read.claim_text, multiline=True).strip()
+def _claim_for(
+    text: str, read: ExternalReview, run: Import | None, actor: User | None
+) -> tuple[Claim, bool]:
+    """The claim ``read`` reviews (``text``, as checked), locked: the one with its text, or a
+    new, imported one (with the markup's claimant and first-seen date); whether it is new."""
     found = _claim_find(text)
     if found is None:
         _claim_lock_key(text)
@@ -249,7 +251,14 @@ def review_save(*, read: ExternalReview, run: Import | None, actor: User | None)
         "language": read.language,
     }
     url = web_address_normalise(read.url)
-    claim, new = _claim_for(read, run, actor)
+    # The text rules first: a value the database cannot hold (a NUL) is refused in words
+    # before it is looked for.
+    Review(url=url, **values).clean_fields(exclude=_READ_ROWS)
+    try:
+        text = Claim._meta.get_field("text").clean(read.claim_text, None).strip()
+    except ValidationError as error:
+        raise ValidationError({"text": error.messages}) from error
+    claim, new = _claim_for(text, read, run, actor)
     claim_changed = not new and _claim_complete(claim, read)
     claim_changed = _appearances_add(claim, read, new=new) or claim_changed
     review = Review.objects.select_for_update().filter(url=url).first()
@@ -448,6 +457,9 @@ def _item_import(run: Import, read: ExternalReview | Refused, actor: User | None
             f"The database refused it ({constraint or 'a constraint'}): another import or a "
             "reviewer may have written it at the same time; import it again.",
         )
+    except DataError as error:  # a value no rule above foresaw: the item's, not the import's
+        logger.warning("Import %s: %s refused by the database: %s", run.pk, read.where, error)
+        _refuse(run, read.where, "The database cannot store one of its values.")
     else:
         setattr(run, outcome, getattr(run, outcome) + 1)
 

@@ -372,3 +372,37 @@ def test_imported_claims_are_found_by_postgresql_search_too(settings: Settings) 
     claim = Claim.objects.get()
     assert claim_search("troops bases").ids == [str(claim.pk)]
     assert claim_search("peskov").ids == [str(claim.pk)]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"inLanguage": "en\x00"}, "inLanguage: Remove the null character (U+0000)."),
+        (
+            {"author": {"@type": "Organization", "name": "Ex\x00", "url": "https://ex\x00.org"}},
+            "author.name: Remove the null character (U+0000). "
+            "author.url: Remove the null character (U+0000).",
+        ),
+        ({"claimReviewed": "Troops\x00back"}, "claimReviewed: Remove the null character (U+0000)."),
+        ({"headline": "x\x00"}, "headline: Remove the null character (U+0000)."),
+        (
+            {"reviewRating": {"@type": "Rating", "alternateName": "False\x00"}},
+            "reviewRating.alternateName: Remove the null character (U+0000).",
+        ),
+        ({"url": "https://example.org/a\x00b"}, "url: Enter a web address that starts with"),
+        (
+            {"author": {"@type": "Organization", "name": "x", "url": f"https://{'b' * 300}.org"}},
+            "author.url: Ensure this value has at most 253 characters (it has 304).",
+        ),
+    ],
+    ids=["language", "publisher", "claim", "headline", "label", "url", "site"],
+)
+def test_values_the_database_cannot_hold_refuse_their_item_only(
+    overrides: dict[str, object], reason: str
+) -> None:
+    """A NUL byte (PostgreSQL text cannot hold it) or an over-long host once stopped the whole
+    import with a database error."""
+    run = run_import(feed(review(**overrides), review(url="https://example.org/fine")))
+
+    assert (run.status, run.summary) == ("done", "1 created, 0 updated, 0 unchanged, 1 refused")
+    assert run.refusals[0]["reason"].startswith(reason), run.refusals
