@@ -22,6 +22,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from celery import current_app
 from django.conf import settings
@@ -46,6 +47,7 @@ from claims.services import claim_touch
 from claims.text import web_address_normalise
 from core import outbound, permissions
 from core.actors import Actor, require_perm
+from core.sites import site_url
 from interchange.models import (
     PUBLISHER_NAME_MAX_LENGTH,
     RATING_DIGITS,
@@ -235,6 +237,18 @@ def _appearances_add(claim: Claim, read: ExternalReview, *, new: bool) -> bool:
     return bool(added)
 
 
+OWN_REVIEW_MESSAGE = (
+    "It is this site's own fact check (its address is on SITE_URL): only other publishers' "
+    "reviews are imported."
+)
+
+
+def _is_ours(url: str) -> bool:
+    """Whether ``url`` is on this site (our export read back here, our own feed)."""
+    ours, theirs = urlsplit(site_url("/")), urlsplit(url)
+    return (ours.hostname, ours.port) == (theirs.hostname, theirs.port)
+
+
 def review_save(*, read: ExternalReview, run: Import | None, actor: User | None) -> Outcome:
     """Create or update the review ``read`` describes (``ValidationError`` if it cannot be
     stored, with what was wrong)."""
@@ -251,6 +265,8 @@ def review_save(*, read: ExternalReview, run: Import | None, actor: User | None)
         "language": read.language,
     }
     url = web_address_normalise(read.url)
+    if _is_ours(url):
+        raise ValidationError({"url": OWN_REVIEW_MESSAGE})
     # The text rules first: a value the database cannot hold (a NUL) is refused in words
     # before it is looked for.
     Review(url=url, **values).clean_fields(exclude=_READ_ROWS)

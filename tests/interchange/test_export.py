@@ -276,16 +276,18 @@ def _reviews() -> set[tuple[Any, ...]]:
     return set(Review.objects.values_list("claim_id", *REVIEW_ROW_FIELDS))
 
 
-def test_importing_the_claimreview_export_gives_the_same_reviews(corpus):
+def test_importing_the_claimreview_export_gives_the_same_reviews(corpus, settings):
     before = _reviews()
     exported = _export(export_format="claimreview").encode()
     Review.objects.all().delete()
+    publication = Publication.objects.get(claim=corpus["arabic"])
+    our_url = public_url(corpus["arabic"].pk, publication.slug)
+    settings.SITE_URL = "https://another-tracker.example.net"  # read where it is not ours
 
     run = _import(exported)
 
     assert run.summary == "4 created, 0 updated, 0 unchanged, 0 refused"
-    publication = Publication.objects.get(claim=corpus["arabic"])
-    ours = Review.objects.get(url=public_url(corpus["arabic"].pk, publication.slug))
+    ours = Review.objects.get(url=our_url)
     assert (ours.claim_id, ours.publisher_name, ours.rating_label) == (
         corpus["arabic"].pk,
         django_settings.PUBLISHER_NAME,
@@ -297,6 +299,15 @@ def test_importing_the_claimreview_export_gives_the_same_reviews(corpus):
     )
     again = _import(exported)
     assert again.summary == "0 created, 0 updated, 4 unchanged, 0 refused"
+
+
+def test_our_own_fact_checks_read_back_here_are_not_other_publishers_reviews(corpus):
+    exported = _export(export_format="claimreview").encode()
+    run = services.import_run(
+        run=services.import_create(actor=f.editor(), source="ours.json", content=exported)
+    )
+    assert run.summary == "0 created, 0 updated, 3 unchanged, 1 refused"
+    assert run.refusals[0]["reason"] == f"url: {services.OWN_REVIEW_MESSAGE}"
 
 
 def test_an_export_of_nothing_is_a_valid_empty_file(db):
