@@ -102,6 +102,19 @@ def setup_django(bench_url: str) -> None:
     django.setup()
 
 
+def corpus_open(scale: int) -> tuple[str, dict[str, Any]]:
+    """Django set up on the loaded corpus of ``scale`` claims, migrated (the tools that measure
+    one part on it: bench.search, bench.interchange); its URL and load report."""
+    bench_url, stored = prepare_database(server_url(), scale, reload=False)
+    if stored is None:
+        raise SystemExit(f"Load the corpus first: make bench SCALE={scale} ONLY=list")
+    setup_django(bench_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return bench_url, stored
+
+
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import RESULTS, log, prepare_database, server_url, setup_django
+from bench.harness import RESULTS, corpus_open, log
 
 LABELS = [
     "False",
@@ -95,17 +95,13 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=int(os.environ.get("SCALE", 100_000)))
     parser.add_argument("--reviews", type=int, default=20_000)
     options = parser.parse_args()
-    bench_url, stored = prepare_database(server_url(), options.scale, reload=False)
-    if stored is None:
-        raise SystemExit(f"Load the corpus first: make bench SCALE={options.scale} ONLY=list")
-    setup_django(bench_url)
+    corpus_open(options.scale)
     from django.core.management import call_command
 
     from claims.models import Appearance, Claim
     from interchange import exporting
     from interchange.models import ImportedClaim, Review
 
-    call_command("migrate", verbosity=0)
     imported = ImportedClaim.objects.values("claim")
     Review.objects.all().delete()
     Appearance.objects.filter(claim__in=imported).delete()

@@ -33,11 +33,9 @@ from bench.harness import (
     BASE_DIR,
     RESULTS,
     SEARCH_TERMS,
+    corpus_open,
     django_env,
     log,
-    prepare_database,
-    server_url,
-    setup_django,
     stop_process,
 )
 
@@ -272,17 +270,11 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=10)
     options = parser.parse_args()
-    bench_url, stored = prepare_database(server_url(), options.scale, reload=False)
-    if stored is None:
-        raise SystemExit(f"Load the corpus first: make bench SCALE={options.scale} ONLY=list")
-    setup_django(bench_url)
-    from django.core.management import call_command
-
+    bench_url, stored = corpus_open(options.scale)
     from claims.models import Claim
     from claims.search import claim_fulltext
     from search.index import ClaimIndex, generation_current
 
-    call_command("migrate", verbosity=0)
     root = index_root(options.scale)
     results: dict[str, Any] = {
         "scale": options.scale,
