@@ -29,8 +29,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import F, Value
+from django.db.models import F, Func, Value
 from django.db.models.functions import Lower
+from django.db.models.sql import Query
 from django.utils import timezone
 
 from claims.models import (
@@ -142,12 +143,15 @@ def _claim_find(text: str) -> Claim | None:
 
 
 def _claim_lock_key(text: str) -> None:
-    """Two imports of one new claim text create one claim: the second waits, then finds it."""
+    """Two imports of one new claim text create one claim: the second waits, then finds it.
+    The lock is on the key claims are matched by, so texts that match share it."""
+    query = Query(None)
+    key = Func(text_key(Value(text)), Value(7), function="hashtextextended")
+    sql, params = key.resolve_expression(query).as_sql(
+        query.get_compiler(connection=connection), connection
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))",
-            [rating_key(text)],
-        )
+        cursor.execute(f"SELECT pg_advisory_xact_lock({sql})", params)
 
 
 def _claimant(name: str, is_person: bool | None) -> Source:

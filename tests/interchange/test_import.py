@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
+from django.db import connections, transaction
 from pytest_django.fixtures import Settings
 
 from claims.models import Claim, Source
 from interchange import services
 from interchange.models import Import, ImportedClaim, ImportStatus, RatingMapping, Review
 from interchange.selectors import claim_reviews
+from interchange.services import _claim_lock_key
 from notifications.models import Event
 from tests import factories as f
 from tests.interchange.conftest import Site
 from tests.interchange.test_reading import review
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -406,3 +410,35 @@ def test_values_the_database_cannot_hold_refuse_their_item_only(
 
     assert (run.status, run.summary) == ("done", "1 created, 0 updated, 0 unchanged, 1 refused")
     assert run.refusals[0]["reason"].startswith(reason), run.refusals
+
+
+@pytest.mark.django_db(transaction=True)
+def test_imports_of_matching_new_claim_texts_wait_for_each_other() -> None:
+    """The lock that keeps two imports from creating one claim twice is on the key claims are
+    matched by: the text quoted with a typographic apostrophe and in lower case share it."""
+    editor = f.editor()
+    holds, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                _claim_lock_key("“Russia’s troops are back at their bases.”")
+                holds.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            run = services.import_create(
+                actor=editor,
+                source="b.json",
+                content=feed(review(claimReviewed="russia's troops are back at their bases")),
+            )
+            services.import_run(run=run)
+        finally:
+            connections.close_all()
+
+    race(first, second, first_holds=holds, release_first=release)
+
+    assert Claim.objects.get().text == "russia's troops are back at their bases"
