@@ -60,11 +60,14 @@ class ImportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if bool(data.get("file")) == bool(data.get("url")) and not self.errors:
-            self.add_error("file", "Give a file or a url (one of them).")
-        upload = data.get("file")
-        if upload is not None and upload.size > settings.IMPORT_MAX_BYTES:
-            self.add_error("file", services.too_large_message(settings.IMPORT_MAX_BYTES))
+        if not self.errors:
+            upload = data.get("file")
+            try:
+                services.import_source_check(
+                    file_size=None if upload is None else upload.size, url=data.get("url", "")
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         return data
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -82,15 +81,10 @@ class ImportInputSerializer(KnownFieldsOnly):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if bool(attrs.get("file")) == bool(attrs.get("url")):
-            raise serializers.ValidationError(
-                {"file": "Give a file or a url (one of them)."}, code="required"
-            )
         upload = attrs.get("file")
-        if upload is not None and upload.size > settings.IMPORT_MAX_BYTES:
-            raise serializers.ValidationError(
-                {"file": services.too_large_message(settings.IMPORT_MAX_BYTES)}
-            )
+        services.import_source_check(
+            file_size=None if upload is None else upload.size, url=attrs.get("url", "")
+        )
         return attrs
 
 

@@ -312,8 +312,18 @@ def review_save(*, read: ExternalReview, run: Import | None, actor: User | None)
 # --- Imports --------------------------------------------------------------------------------
 
 
-def too_large_message(limit: int) -> str:
-    return f"The file is larger than {limit:,} bytes (the most an import reads)."
+def import_source_check(*, file_size: int | None, url: str) -> None:
+    """What an import reads: a file (of at most ``IMPORT_MAX_BYTES``) or a URL, one of them.
+    The admin's upload page and the API check it before reading an upload."""
+    if (file_size is not None) == bool(url):
+        raise ValidationError({"file": "Give a file or a url (one of them)."})
+    if file_size is not None and file_size > settings.IMPORT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": f"The file is larger than {settings.IMPORT_MAX_BYTES:,} bytes (the most "
+                "an import reads)."
+            }
+        )
 
 
 @transaction.atomic
@@ -332,8 +342,7 @@ def import_create(
         if actor is None
         else require_perm(actor, permissions.IMPORT_REVIEWS, "import fact checks")
     )
-    if content is not None and len(content) > settings.IMPORT_MAX_BYTES:
-        raise ValidationError({"file": too_large_message(settings.IMPORT_MAX_BYTES)})
+    import_source_check(file_size=None if content is None else len(content), url=url)
     if url:
         try:
             outbound.url_check(url, https_only=False)
