@@ -57,6 +57,7 @@ PROBLEM_HEADERS = {
 # The operations that change a claim or a source, each behind If-Match.
 CHANGE_CLAIM, CHANGE_STATUS = "claims_partial_update", "claims_transitions_create"
 PUBLISH, UNPUBLISH = "claims_publish_create", "claims_unpublish_create"
+APPROVE, REJECT = "claims_approve_create", "claims_reject_create"
 REPLACE_SOURCE, CHANGE_SOURCE = "sources_update", "sources_partial_update"
 
 
@@ -80,6 +81,8 @@ _CLAIM_LINKS = {
     },
     "Publish": _etag_link(PUBLISH, "claim_id", "Publish this version's verdict."),
     "Unpublish": _etag_link(UNPUBLISH, "claim_id", "Take this version's fact check off the site."),
+    "Approve": _etag_link(APPROVE, "claim_id", "Approve this version's proposed verdict."),
+    "Reject": _etag_link(REJECT, "claim_id", "Reject this version's proposed verdict."),
 }
 _SOURCE_LINKS = {
     "ReplaceSource": _etag_link(REPLACE_SOURCE, "id", "Replace this version of the source."),
@@ -93,6 +96,8 @@ ETAG_LINKS: dict[str, dict[int, dict[str, Any]]] = {
     CHANGE_STATUS: {200: _CLAIM_LINKS},
     PUBLISH: {200: _CLAIM_LINKS},
     UNPUBLISH: {200: _CLAIM_LINKS},
+    APPROVE: {200: _CLAIM_LINKS},
+    REJECT: {200: _CLAIM_LINKS},
     "sources_create": {201: _SOURCE_LINKS},
     "sources_retrieve": {200: _SOURCE_LINKS},
     REPLACE_SOURCE: {200: _SOURCE_LINKS},
@@ -105,7 +110,9 @@ PROBLEM_DESCRIPTIONS = {
     403: "Your role does not allow this.",
     404: "No such resource.",
     406: "Accept or ?format= asks for something other than JSON.",
-    409: "The workflow does not allow this transition; `allowed_transitions` lists those that are.",
+    409: "The claim's state does not allow this: a transition the workflow forbids "
+    "(`allowed_transitions` lists those it allows), a verdict awaiting approval, no "
+    "proposal to decide on, nothing to publish.",
     412: "If-Match is not the current version; the response's ETag header is the current one.",
     413: "The body is too large (files go in multipart uploads, up to their own limit).",
     415: "The body is not in a media type this operation accepts.",
@@ -276,9 +283,19 @@ def claim_transitions(view: Any) -> Any:
             summary="Change a claim's status",
             operation_id=CHANGE_STATUS,
             description="Moves the claim along the workflow. Every change needs a reason; "
-            "verified, false and misleading need cited evidence.",
+            "verified, false and misleading need cited evidence. With second approval "
+            "(VERDICT_APPROVAL_REQUIRED, on by default) a move to a verdict is a proposal: "
+            "the answer is 202 with the proposal awaiting another reviewer's approval "
+            "(approve/, reject/), and the claim keeps its status until then. While a proposal "
+            "awaits, no transition is allowed (409).",
             request=serializers.TransitionInputSerializer,
-            responses={200: serializers.ClaimSerializer},
+            responses={
+                200: serializers.ClaimSerializer,
+                202: OpenApiResponse(
+                    serializers.VerdictProposalSerializer,
+                    description="The verdict was proposed; it awaits another reviewer.",
+                ),
+            },
             parameters=[IF_MATCH, ETAG_HEADER],
             examples=[
                 OpenApiExample(
@@ -291,6 +308,45 @@ def claim_transitions(view: Any) -> Any:
                     request_only=True,
                 )
             ],
+        )
+    )(view)
+
+
+def claim_proposals(view: Any) -> Any:
+    return extend_schema_view(
+        get=extend_schema(summary="A claim's verdict proposals and their outcomes")
+    )(view)
+
+
+def claim_approve(view: Any) -> Any:
+    view = _with_problem_statuses(post=(409, 412, 428))(view)
+    return extend_schema_view(
+        post=extend_schema(
+            summary="Approve the verdict proposed for a claim",
+            operation_id=APPROVE,
+            description="The proposed verdict becomes the claim's status (a status change "
+            "with the proposal's reason and evidence, and you as its actor). Only another "
+            "reviewer than the proposer may approve, whatever their role: superusers too "
+            "(403). No proposal awaiting approval: 409.",
+            request=serializers.ApproveInputSerializer,
+            responses={200: serializers.ClaimSerializer},
+            parameters=[IF_MATCH, ETAG_HEADER],
+        )
+    )(view)
+
+
+def claim_reject(view: Any) -> Any:
+    view = _with_problem_statuses(post=(409, 412, 428))(view)
+    return extend_schema_view(
+        post=extend_schema(
+            summary="Reject the verdict proposed for a claim",
+            operation_id=REJECT,
+            description="The proposal is closed as rejected with your reason, which its author "
+            "is emailed; the claim stays in review. The proposer may reject their own "
+            "proposal (to withdraw it). No proposal awaiting approval: 409.",
+            request=serializers.RejectInputSerializer,
+            responses={200: serializers.ClaimSerializer},
+            parameters=[IF_MATCH, ETAG_HEADER],
         )
     )(view)
 

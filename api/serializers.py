@@ -49,7 +49,9 @@ from verification.models import (
     Evidence,
     EvidenceKind,
     EvidenceStance,
+    ProposalOutcome,
     StatusChange,
+    VerdictProposal,
 )
 
 # --- Shared pieces ---------------------------------------------------------------------------
@@ -329,6 +331,9 @@ class ReviewRatingSerializer(serializers.Serializer[Any]):
     alternate_name = serializers.CharField()
 
 
+VERDICT_CHOICES = [(verdict.value, verdict.label) for verdict in workflow.VERDICTS]
+
+
 class ReviewSerializer(serializers.Serializer[Any]):
     """Another publisher's fact check of the claim (imported), its rating as they wrote it."""
 
@@ -341,7 +346,7 @@ class ReviewSerializer(serializers.Serializer[Any]):
     best_rating = serializers.FloatField(allow_null=True)
     worst_rating = serializers.FloatField(allow_null=True)
     verdict = serializers.ChoiceField(
-        choices=[(verdict.value, verdict.label) for verdict in workflow.VERDICTS],
+        choices=VERDICT_CHOICES,
         allow_null=True,
         help_text="The verdict of ours the label means (the rating mapping, in the admin); "
         "null for a label nobody has mapped: unknown is not unproven.",
@@ -373,6 +378,24 @@ class PublicationSerializer(serializers.Serializer[Any]):
     )
 
 
+class PendingProposalSerializer(serializers.Serializer[Any]):
+    """The verdict awaiting a second reviewer (claim rows' ``pending_proposal``, JSON)."""
+
+    id = serializers.IntegerField()
+    verdict = serializers.ChoiceField(choices=VERDICT_CHOICES)
+    reason = serializers.CharField()
+    evidence = serializers.ListField(child=serializers.UUIDField(), help_text="Cited evidence.")
+    proposed_by = serializers.CharField(help_text="A username.")
+    proposed_at = serializers.DateTimeField()
+
+
+def _pending_proposal(proposal: dict[str, Any] | None, zone: tzinfo) -> dict[str, Any] | None:
+    if proposal is None:
+        return None
+    moment = datetime.fromisoformat(proposal["proposed_at"])
+    return {**proposal, "proposed_at": _isoformat(moment, zone)}
+
+
 class ClaimLinksSerializer(serializers.Serializer[Any]):
     self = serializers.URLField()
     appearances = serializers.URLField()
@@ -380,6 +403,9 @@ class ClaimLinksSerializer(serializers.Serializer[Any]):
     evidence = serializers.URLField()
     history = serializers.URLField()
     transitions = serializers.URLField()
+    proposals = serializers.URLField()
+    approve = serializers.URLField()
+    reject = serializers.URLField()
     publish = serializers.URLField()
     unpublish = serializers.URLField()
 
@@ -392,6 +418,9 @@ _CLAIM_LINKS = {
     "evidence": "claim-evidence",
     "history": "claim-history",
     "transitions": "claim-transitions",
+    "proposals": "claim-proposals",
+    "approve": "claim-approve",
+    "reject": "claim-reject",
     "publish": "claim-publish",
     "unpublish": "claim-unpublish",
 }
@@ -438,7 +467,15 @@ class ClaimSerializer(serializers.Serializer[Any]):
     summary = serializers.CharField(read_only=True, help_text="Context a reader needs.")
     status = serializers.ChoiceField(choices=ClaimStatus.choices, read_only=True)
     allowed_transitions = serializers.ListField(
-        child=serializers.ChoiceField(choices=ClaimStatus.choices), read_only=True
+        child=serializers.ChoiceField(choices=ClaimStatus.choices),
+        read_only=True,
+        help_text="None while a verdict proposal awaits approval.",
+    )
+    proposal = PendingProposalSerializer(
+        allow_null=True,
+        read_only=True,
+        help_text="The verdict awaiting a second reviewer's approval (approve/, reject/); "
+        "null when none does, and for anonymous readers.",
     )
     review_rating = ReviewRatingSerializer(allow_null=True, read_only=True)
     publication = PublicationSerializer(read_only=True)
@@ -479,6 +516,12 @@ class ClaimSerializer(serializers.Serializer[Any]):
             self.__dict__["_link_templates"] = templates
         return templates
 
+    def internal(self) -> bool:
+        """Whether the reader is signed in (anonymous readers see published fact checks, not
+        the deliberation behind them)."""
+        request = self.context.get("request")
+        return request is not None and request.user.is_authenticated
+
     def to_representation(self, row: Mapping[str, Any]) -> dict[str, Any]:
         zone = timezone.get_current_timezone()
         status = ClaimStatus(row["status"])
@@ -488,12 +531,14 @@ class ClaimSerializer(serializers.Serializer[Any]):
         first_published_at = row["publication__first_published_at"]
         unpublished_at = row["publication__unpublished_at"]
         state = publication_state(publish_at=publish_at, unpublished_at=unpublished_at)
+        proposal = row["pending_proposal"]
         return {
             "id": pk,
             "text": row["text"],
             "summary": row["summary"],
             "status": row["status"],
-            "allowed_transitions": list(_ALLOWED_TRANSITIONS[status]),
+            "allowed_transitions": [] if proposal else list(_ALLOWED_TRANSITIONS[status]),
+            "proposal": _pending_proposal(proposal, zone) if self.internal() else None,
             "review_rating": _review_rating(row, state),
             "publication": {
                 "state": state.value,
@@ -709,12 +754,74 @@ class WithdrawInputSerializer(KnownFieldsOnly):
     reason = ProseField(max_length=REASON_MAX_LENGTH, help_text="Why the evidence is withdrawn.")
 
 
+class ApproveInputSerializer(KnownFieldsOnly):
+    reason = ProseField(
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A comment on the approval (optional); the verdict keeps the proposal's reason.",
+    )
+
+
+class RejectInputSerializer(KnownFieldsOnly):
+    # Required by the service (verdict_reject), which says so in the admin's words too.
+    reason = ProseField(
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the proposal is rejected (required); its author reads it.",
+    )
+
+
+class VerdictProposalSerializer(serializers.ModelSerializer[VerdictProposal]):
+    verdict = serializers.ChoiceField(choices=VERDICT_CHOICES, read_only=True)
+    evidence = serializers.PrimaryKeyRelatedField[Evidence](many=True, read_only=True)
+    proposed_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+    outcome = serializers.ChoiceField(choices=ProposalOutcome.choices, read_only=True)
+    decided_by = serializers.SlugRelatedField[User](
+        slug_field="username", read_only=True, allow_null=True
+    )
+    decision_channel = serializers.ChoiceField(
+        choices=[("", ""), *Channel.choices],
+        read_only=True,
+        help_text="Empty while the proposal awaits a decision.",
+    )
+
+    class Meta:
+        model = VerdictProposal
+        fields = [
+            "id",
+            "verdict",
+            "reason",
+            "evidence",
+            "proposed_by",
+            "proposed_at",
+            "channel",
+            "outcome",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "decision_channel",
+        ]
+        read_only_fields = fields
+
+
 class StatusChangeSerializer(serializers.ModelSerializer[StatusChange]):
     from_status = serializers.ChoiceField(choices=ClaimStatus.choices, read_only=True)
     to_status = serializers.ChoiceField(choices=ClaimStatus.choices, read_only=True)
     actor = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     evidence = serializers.PrimaryKeyRelatedField[Evidence](many=True, read_only=True)
     channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+    proposed_by = serializers.CharField(
+        source="proposal.proposed_by.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Who proposed the verdict, when a second reviewer (actor) approved it.",
+    )
 
     class Meta:
         model = StatusChange
@@ -727,6 +834,8 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChange]):
             "evidence",
             "channel",
             "claim_version",
+            "proposal",
+            "proposed_by",
             "at",
         ]
         read_only_fields = fields

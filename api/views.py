@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.db.models import QuerySet
@@ -34,18 +35,21 @@ from api.pagination import ClaimPage
 from api.parsers import BoundedJSONParser
 from api.serializers import (
     AppearanceSerializer,
+    ApproveInputSerializer,
     ClaimInputSerializer,
     ClaimSerializer,
     EvidenceInputSerializer,
     EvidencePublicInputSerializer,
     EvidenceSerializer,
     PublishInputSerializer,
+    RejectInputSerializer,
     SourceSerializer,
     StatementInputSerializer,
     StatementSerializer,
     StatusChangeSerializer,
     TransitionInputSerializer,
     UnpublishInputSerializer,
+    VerdictProposalSerializer,
     WithdrawInputSerializer,
 )
 from claims import selectors
@@ -56,8 +60,9 @@ from publishing import services as publishing_services
 from publishing.selectors import public_condition
 from search.backends import claim_search
 from search.index import Filters
+from verification import selectors as verification_selectors
 from verification import services as verification_services
-from verification.models import Channel, Evidence, StatusChange
+from verification.models import Channel, Evidence, StatusChange, VerdictProposal
 from verification.views import evidence_file_response
 
 
@@ -289,7 +294,7 @@ class ClaimTransitionApi(ClaimPartApi):
         serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
         version = version_from_if_match(request)
         data = serializer.validated_data
-        verification_services.claim_transition(
+        done = verification_services.claim_transition(
             actor=request.user,
             claim=self.claim,
             status=data["status"],
@@ -298,7 +303,59 @@ class ClaimTransitionApi(ClaimPartApi):
             channel=Channel.API,
             version=version,
         )
+        if isinstance(done, VerdictProposal):  # second approval: the verdict awaits another
+            output = VerdictProposalSerializer(done, context=self.get_serializer_context())
+            return with_etag(Response(output.data, status.HTTP_202_ACCEPTED), done.claim.version)
         return claim_response(request, self.claim.pk)
+
+
+@schema.claim_proposals
+class ClaimProposalsApi(ClaimPartApi, generics.ListAPIView[VerdictProposal]):
+    """Every verdict proposal of the claim and its outcome, oldest first."""
+
+    queryset = VerdictProposal.objects.none()
+    serializer_class = VerdictProposalSerializer
+    cursor_ordering = ("proposed_at", "id")
+    required_perms = {"GET": [permissions.VIEW_CLAIM, permissions.VIEW_VERDICT_PROPOSAL]}
+
+    def get_queryset(self) -> QuerySet[VerdictProposal]:
+        return verification_selectors.claim_proposals(claim=self.claim)
+
+
+class VerdictDecisionApi(ClaimPartApi):
+    """Base of approve/ and reject/: a decision on the claim's pending verdict proposal."""
+
+    required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.CHANGE_CLAIM_STATUS]}
+    decide: Callable[..., Any]  # the service
+
+    def post(self, request: Request, claim_id: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
+        version = version_from_if_match(request)
+        type(self).decide(
+            actor=request.user,
+            claim=self.claim,
+            reason=serializer.validated_data["reason"],
+            channel=Channel.API,
+            version=version,
+        )
+        return claim_response(request, self.claim.pk)
+
+
+@schema.claim_approve
+class ClaimApproveApi(VerdictDecisionApi):
+    """Approves the verdict proposed for the claim: it becomes the claim's status."""
+
+    serializer_class = ApproveInputSerializer
+    decide = staticmethod(verification_services.verdict_approve)
+
+
+@schema.claim_reject
+class ClaimRejectApi(VerdictDecisionApi):
+    """Rejects the verdict proposed for the claim, with a reason for its author."""
+
+    serializer_class = RejectInputSerializer
+    decide = staticmethod(verification_services.verdict_reject)
 
 
 @schema.claim_publish
@@ -488,7 +545,7 @@ class ClaimHistoryApi(ClaimPartApi, generics.ListAPIView[StatusChange]):
     def get_queryset(self) -> QuerySet[StatusChange]:
         return (
             StatusChange.objects.filter(claim=self.claim)
-            .select_related("actor")
+            .select_related("actor", "proposal__proposed_by")
             .prefetch_related("evidence")
         )
 

@@ -10,7 +10,7 @@ its own; a local receiver (ThreadingHTTPServer) that verifies every request with
 ``standardwebhooks`` package and records when each webhook-id arrived.
 
 1. One endpoint; ``--changes`` status changes through ``claim_transition`` (in_review and
-   unproven in turn on a set of claims, one transaction each) at ``--rate`` a second, on a
+   unverified in turn on a set of claims, one transaction each) at ``--rate`` a second, on a
    fixed schedule (0: back to back, which measures the queue once changes outrun the
    worker rather than the delivery). The commit time of each is taken in the first
    ``on_commit`` callback of its transaction (before the deliveries are queued), keyed by
@@ -215,7 +215,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         # Warm up the worker's processes (imports, connections) outside the figures.
         for n in range(options.concurrency * 2):
             claim = claims[n % len(claims)]
-            target = ClaimStatus.IN_REVIEW if claim.status != "in_review" else "unproven"
+            target = ClaimStatus.IN_REVIEW if claim.status != "in_review" else "unverified"
             event_id, _ = transition_committed(claim, user, target)
             claim.status = target
             wait_until(lambda e=event_id: receiver.count(e) >= 1, "the warm-up webhook", 30)
@@ -229,7 +229,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             if delay > 0:
                 time.sleep(delay)
             claim = claims[n % len(claims)]
-            target = ClaimStatus.UNPROVEN if claim.status == "in_review" else "in_review"
+            target = ClaimStatus.UNVERIFIED if claim.status == "in_review" else "in_review"
             event_id, at = transition_committed(claim, user, target)
             claim.status = target
             commits[event_id] = at
@@ -269,7 +269,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 )
                 receiver.secrets[path] = secret
             claim = claims[0]
-            target = ClaimStatus.UNPROVEN if claim.status == "in_review" else "in_review"
+            target = ClaimStatus.UNVERIFIED if claim.status == "in_review" else "in_review"
             cpu = worker.cpu(), time.process_time()
             event_id, at = transition_committed(claim, user, target)
             complete = wait_until(

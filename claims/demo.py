@@ -3,8 +3,9 @@
 ``examples/nato-russia-troops-2022-02-15.txt`` (15 February 2022): Moscow says troops near
 Ukraine's border are going back to their bases; NATO and Ukraine say they see no sign of it on
 the ground. The demo turns it into sources, claims, appearances, statements, evidence and a
-status history, all written through the services by two demo users, so every row has a real
-actor and the edit history looks like a newsroom's.
+status history, all written through the services by three demo users (an editor, a reviewer,
+and a second reviewer who approves the verdicts), so every row has a real actor and the edit
+history looks like a newsroom's.
 
 Quotes are verbatim from the article (curly apostrophes kept); the texts we wrote ourselves
 (claims, summaries, reasons) use straight apostrophes, so that a search for "Ukraine's" finds
@@ -35,11 +36,19 @@ from claims.models import Claim, ClaimStatus, Source, SourceKind, StatementStanc
 from core import roles
 from publishing import services as publishing_services
 from verification import services as verification_services
-from verification.models import Channel, Evidence, EvidenceKind, EvidenceStance
+from verification.models import (
+    Channel,
+    Evidence,
+    EvidenceKind,
+    EvidenceStance,
+    VerdictProposal,
+)
 from verification.workflow import VERDICTS
 
 EDITOR_USERNAME = "demo-editor"
 REVIEWER_USERNAME = "demo-reviewer"
+# The second reviewer who approves the demo's verdicts (VERDICT_APPROVAL_REQUIRED).
+APPROVER_USERNAME = "demo-approver"
 
 ARTICLE_URL = "https://example.org/world-news/nato-asks-russia-to-prove-de-escalation-2022-02-15"
 ARTICLE_OUTLET = "Example News (world desk)"
@@ -503,6 +512,7 @@ def _claim_build(
     sources: dict[str, Source],
     editor: User,
     reviewer: User,
+    approver: User,
     channel: Channel,
     result: DemoResult,
 ) -> Claim:
@@ -550,7 +560,7 @@ def _claim_build(
         )
         result.evidence += 1
     for step in spec.transitions:
-        verification_services.claim_transition(
+        done = verification_services.claim_transition(
             actor=reviewer,
             claim=claim,
             status=step.to_status,
@@ -558,6 +568,8 @@ def _claim_build(
             channel=channel,
             evidence=[evidence[key] for key in step.evidence],
         )
+        if isinstance(done, VerdictProposal):
+            verification_services.verdict_approve(actor=approver, claim=claim, channel=channel)
         result.status_changes += 1
     if spec.transitions and spec.transitions[-1].to_status in VERDICTS:
         # A newcomer sees the public site at once: the verdicts are published.
@@ -578,6 +590,7 @@ def demo_load(
     with transaction.atomic(), pghistory.context(channel=str(channel), command="loaddemo"):
         editor = _demo_user(EDITOR_USERNAME, roles.EDITOR, result)
         reviewer = _demo_user(REVIEWER_USERNAME, roles.REVIEWER, result)
+        approver = _demo_user(APPROVER_USERNAME, roles.REVIEWER, result)
         sources = _sources_ensure(actor=editor, result=result)
         for spec in claims:
             if Claim.objects.filter(text=spec.text).exists():
@@ -588,6 +601,7 @@ def demo_load(
                 sources=sources,
                 editor=editor,
                 reviewer=reviewer,
+                approver=approver,
                 channel=channel,
                 result=result,
             )

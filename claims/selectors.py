@@ -17,7 +17,7 @@ from pghistory.models import Events
 from claims.models import Claim, ClaimStatus, Source, Statement, StatementStance, Tag
 from interchange.selectors import review_rows
 from publishing.models import RatingLabel
-from verification.selectors import evidence_citable
+from verification.selectors import evidence_citable, proposal_pending_json
 
 # Claims a reviewer still has to look at.
 NEEDS_REVIEW_STATUSES = (ClaimStatus.UNVERIFIED, ClaimStatus.IN_REVIEW)
@@ -109,6 +109,7 @@ def _claim_rows() -> QuerySet[Claim, dict[str, Any]]:
         tag_names=ArraySubquery(tag_names),
         scale_rating=Subquery(scale_rating_json, output_field=JSONField()),
         review_list=review_rows(claim=OuterRef("pk")),
+        pending_proposal=proposal_pending_json(claim=OuterRef("pk")),
     )
 
 

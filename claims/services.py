@@ -37,7 +37,7 @@ from claims.text import text_clean
 from core import permissions
 from core.actors import Actor, require_perm
 from core.errors import StaleVersionError
-from notifications.services import claim_created_record
+from notifications.services import claim_assigned_record, claim_created_record
 
 CLAIM_EDITABLE = frozenset(
     {"text", "summary", "claimant", "first_seen_at", "language", "assignee", "tags"}
@@ -229,6 +229,8 @@ def claim_create(
     _tags_set(claim, tags)
     claim_search_refresh(claim_ids=[claim.pk])
     claim_created_record(claim=claim, actor=user)
+    if assignee is not None:
+        claim_assigned_record(claim=claim, previous=None, actor=user)
     return claim
 
 
@@ -238,11 +240,12 @@ def claim_update(*, actor: Actor, claim: Claim, version: int, data: Mapping[str,
 
     ``data`` may hold ``tags`` as a list of tag names.
     """
-    require_perm(actor, permissions.CHANGE_CLAIM, "change claims")
+    user = require_perm(actor, permissions.CHANGE_CLAIM, "change claims")
     locked = claim_lock(claim_id=claim.pk)
     check_version(current=locked.version, seen=version)
     fields = {name: value for name, value in data.items() if name != "tags"}
-    if "assignee" in fields and fields["assignee"] != locked.assignee:
+    previous_assignee = locked.assignee
+    if "assignee" in fields and fields["assignee"] != previous_assignee:
         _check_assignee(fields["assignee"])
     changed_fields = _apply(locked, fields, CLAIM_EDITABLE)
     changed = bool(changed_fields)
@@ -253,19 +256,23 @@ def claim_update(*, actor: Actor, claim: Claim, version: int, data: Mapping[str,
         locked.save()
     if CLAIM_SEARCHED.intersection(changed_fields):
         claim_search_refresh(claim_ids=[locked.pk])
+    if "assignee" in changed_fields:
+        claim_assigned_record(claim=locked, previous=previous_assignee, actor=user)
     return locked
 
 
 @transaction.atomic
 def claim_assign(*, actor: Actor, claim: Claim, assignee: Any) -> Claim:
-    """Assign a claim to a user (or to nobody with ``None``)."""
-    require_perm(actor, permissions.CHANGE_CLAIM, "assign claims")
+    """Assign a claim to a user (or to nobody with ``None``); both are told (outbox)."""
+    user = require_perm(actor, permissions.CHANGE_CLAIM, "assign claims")
     locked = claim_lock(claim_id=claim.pk)
+    previous = locked.assignee
     if locked.assignee_id != (assignee.pk if assignee else None):
         _check_assignee(assignee)
         locked.assignee = assignee
         locked.version += 1
         locked.save(update_fields=["assignee", "version", "updated_at"])
+        claim_assigned_record(claim=locked, previous=previous, actor=user)
     return locked
 
 

@@ -50,3 +50,7 @@ class TransitionNotAllowedError(DomainError):
 
 class PublicationError(DomainError):
     """A publication the claim's state does not allow (no verdict, nothing to unpublish)."""
+
+
+class ProposalError(DomainError):
+    """A second-approval step the claim's proposals do not allow (none pending, one pending)."""

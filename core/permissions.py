@@ -24,6 +24,7 @@ VIEW_EVIDENCE = "verification.view_evidence"
 ADD_EVIDENCE = "verification.add_evidence"
 CHANGE_EVIDENCE = "verification.change_evidence"
 VIEW_STATUS_CHANGE = "verification.view_statuschange"
+VIEW_VERDICT_PROPOSAL = "verification.view_verdictproposal"
 
 # publishing
 PUBLISH_CLAIM = "publishing.publish_claim"

@@ -15,7 +15,7 @@ REVIEWER = "Reviewer"
 
 _DOMAIN_MODELS = {
     "claims": ["claim", "source", "appearance", "statement", "tag"],
-    "verification": ["evidence", "statuschange"],
+    "verification": ["evidence", "statuschange", "verdictproposal"],
     "publishing": ["ratingscale", "ratinglabel", "publicationchange"],
     "interchange": ["review", "import", "ratingmapping"],
 }

@@ -16,9 +16,12 @@ from claims.text import SingleLineTextField, WebAddressField
 class EventType(models.TextChoices):
     CLAIM_STATUS_CHANGED = "claim.status_changed", "Claim status changed"
     CLAIM_CREATED = "claim.created", "Claim created"
+    CLAIM_ASSIGNED = "claim.assigned", "Claim assigned (or unassigned)"
     EVIDENCE_ADDED = "evidence.added", "Evidence added"
     CLAIM_PUBLISHED = "claim.published", "Fact check published"
     CLAIM_UNPUBLISHED = "claim.unpublished", "Fact check unpublished"
+    CLAIM_VERDICT_PROPOSED = "claim.verdict_proposed", "Verdict proposed for approval"
+    CLAIM_VERDICT_REJECTED = "claim.verdict_rejected", "Verdict proposal rejected"
     WEBHOOK_TEST = "webhook.test", "Test event"
 
 
@@ -26,9 +29,12 @@ class EventType(models.TextChoices):
 SUBSCRIBABLE_EVENT_TYPES = [
     EventType.CLAIM_STATUS_CHANGED,
     EventType.CLAIM_CREATED,
+    EventType.CLAIM_ASSIGNED,
     EventType.EVIDENCE_ADDED,
     EventType.CLAIM_PUBLISHED,
     EventType.CLAIM_UNPUBLISHED,
+    EventType.CLAIM_VERDICT_PROPOSED,
+    EventType.CLAIM_VERDICT_REJECTED,
 ]
 # An endpoint subscribes to something: said alike by the admin, the API and the service.
 EVENT_TYPES_REQUIRED = "Choose one or more of: " + ", ".join(SUBSCRIBABLE_EVENT_TYPES) + "."

@@ -14,7 +14,14 @@ from core import roles
 from publishing import services as publishing_services
 from publishing.models import Publication
 from verification import services as verification_services
-from verification.models import Channel, Evidence, EvidenceKind, EvidenceStance, StatusChange
+from verification.models import (
+    Channel,
+    Evidence,
+    EvidenceKind,
+    EvidenceStance,
+    StatusChange,
+    VerdictProposal,
+)
 from verification.workflow import REQUIRES_EVIDENCE, VERDICTS
 
 # The smallest valid PNG: evidence uploads must pass the content check.
@@ -90,11 +97,18 @@ def png_upload(name: str = "satellite.png") -> SimpleUploadedFile:
 def transition(
     *, claim: Claim, status: str, actor: User | None = None, **kwargs: Any
 ) -> StatusChange:
+    """A status change; a verdict under second approval is proposed by ``actor`` and approved
+    by another reviewer (tests of the proposal itself call the services)."""
     kwargs.setdefault("reason", f"Moving to {status}.")
     kwargs.setdefault("channel", Channel.ADMIN)
-    return verification_services.claim_transition(
+    done = verification_services.claim_transition(
         actor=actor or reviewer(), claim=claim, status=status, **kwargs
     )
+    if isinstance(done, VerdictProposal):
+        return verification_services.verdict_approve(
+            actor=reviewer(), claim=claim, channel=kwargs["channel"]
+        )
+    return done
 
 
 def verdict(

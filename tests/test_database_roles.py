@@ -82,13 +82,15 @@ def runtime(django_db_setup: None, django_db_blocker: Any) -> Iterator[Runtime]:
 def protected_tables(conn: psycopg.Connection[Any]) -> dict[str, set[str]]:
     """Every history table, found in the database and in pghistory, not from a hand list:
     tables with a trigger that raises, pghistory's event tables and its context table.
-    Values: the operations refused there, whatever the role."""
+    Values: the operations refused there, whatever the role (a trigger with a condition, such
+    as the one that lets a verdict proposal be decided once, refuses only some changes)."""
     tables: dict[str, set[str]] = {}
     rows = conn.execute(
         """
         SELECT c.relname, t.tgtype FROM pg_trigger t
         JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
         WHERE NOT t.tgisinternal AND p.prosrc ILIKE '%RAISE EXCEPTION%'
+          AND t.tgqual IS NULL  -- a trigger with a WHEN refuses some rows' changes, not all
           AND c.relnamespace = current_schema()::regnamespace
         """
     ).fetchall()

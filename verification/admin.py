@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
@@ -34,18 +35,28 @@ from verification.forms import (
     ClaimStatusChangeForm,
     EvidenceAddForm,
     EvidenceWithdrawForm,
+    VerdictDecisionForm,
     stale_claims_message,
 )
-from verification.models import Channel, Evidence, EvidenceStance, StatusChange
-from verification.selectors import claim_status_history
+from verification.models import (
+    Channel,
+    Evidence,
+    EvidenceStance,
+    ProposalOutcome,
+    StatusChange,
+    VerdictProposal,
+)
+from verification.selectors import claim_proposals, claim_status_history
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Any]
     _EvidenceAdminBase = admin.ModelAdmin[Evidence]
     _StatusChangeAdminBase = admin.ModelAdmin[StatusChange]
+    _VerdictProposalAdminBase = admin.ModelAdmin[VerdictProposal]
     _TabularInline = admin.TabularInline[Any, Claim]
 else:
     _ModelAdmin = _EvidenceAdminBase = _StatusChangeAdminBase = admin.ModelAdmin
+    _VerdictProposalAdminBase = admin.ModelAdmin
     _TabularInline = admin.TabularInline
 
 
@@ -103,6 +114,16 @@ def evidence_link(evidence: Evidence) -> SafeString:
     )
 
 
+def evidence_list(items: Iterable[Evidence]) -> SafeString | str:
+    """Cited evidence as a list of links; "—" for none."""
+    links = [evidence_link(item) for item in items]
+    if not links:
+        return "—"
+    return format_html(
+        "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((link,) for link in links))
+    )
+
+
 def evidence_state(evidence: Evidence) -> SafeString:
     if evidence.withdrawn_at is None:
         return format_html("{}", "Active")
@@ -131,12 +152,22 @@ class ClaimStatusAdminMixin(_ModelAdmin):
         return request.user.has_perm(CHANGE_CLAIM_STATUS)
 
     def get_urls(self) -> list[URLPattern]:
-        name = f"{self.opts.app_label}_{self.opts.model_name}_change_status"
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
             path(
                 "<path:object_id>/change-status/",
                 self.admin_site.admin_view(self.change_status_view),
-                name=name,
+                name=f"{prefix}_change_status",
+            ),
+            path(
+                "<path:object_id>/approve-verdict/",
+                self.admin_site.admin_view(self.approve_verdict_view),
+                name=f"{prefix}_approve_verdict",
+            ),
+            path(
+                "<path:object_id>/reject-verdict/",
+                self.admin_site.admin_view(self.reject_verdict_view),
+                name=f"{prefix}_reject_verdict",
             ),
             *super().get_urls(),
         ]
@@ -153,7 +184,7 @@ class ClaimStatusAdminMixin(_ModelAdmin):
             if form.is_valid():
                 from_status = claim.get_status_display()
                 try:
-                    services.claim_transition(
+                    done = services.claim_transition(
                         actor=acting_user(request),
                         claim=claim,
                         status=form.cleaned_data["status"],
@@ -168,7 +199,10 @@ class ClaimStatusAdminMixin(_ModelAdmin):
                     to_status = ClaimStatus(form.cleaned_data["status"]).label
                     self.message_user(
                         request,
-                        f"Status changed from {from_status} to {to_status}.",
+                        f"Proposed {to_status}: it becomes the status when another reviewer "
+                        "approves it."
+                        if isinstance(done, VerdictProposal)
+                        else f"Status changed from {from_status} to {to_status}.",
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(
@@ -209,7 +243,7 @@ class ClaimStatusAdminMixin(_ModelAdmin):
             versions: dict[str, int] = form.cleaned_data["versions"]
             stale: list[Claim] = []
             refused: list[str] = []
-            changed = 0
+            changed = proposed = 0
             # One transaction around them all, rolled back if any claim is stale; one
             # savepoint for each, so that a claim the workflow refuses leaves the others.
             with transaction.atomic():
@@ -220,7 +254,7 @@ class ClaimStatusAdminMixin(_ModelAdmin):
                         continue
                     try:
                         with transaction.atomic():
-                            services.claim_transition(
+                            done = services.claim_transition(
                                 actor=actor,
                                 claim=claim,
                                 status=target,
@@ -233,7 +267,10 @@ class ClaimStatusAdminMixin(_ModelAdmin):
                     except SERVICE_ERRORS as error:
                         refused.append(f"Not changed: “{claim}”: {service_error_text(error)}")
                     else:
-                        changed += 1
+                        if isinstance(done, VerdictProposal):
+                            proposed += 1
+                        else:
+                            changed += 1
                 if stale:
                     transaction.set_rollback(True)
             if stale:
@@ -241,10 +278,14 @@ class ClaimStatusAdminMixin(_ModelAdmin):
                 return None
             for message in refused:
                 self.message_user(request, message, messages.ERROR)
+            label = ClaimStatus(target).label
             self.message_user(
                 request,
-                f"Changed {changed} of {len(claims)} claims to {ClaimStatus(target).label}.",
-                messages.SUCCESS if changed else messages.WARNING,
+                f"Proposed {label} for {proposed} of {len(claims)} claims: each becomes the "
+                "status when another reviewer approves it."
+                if proposed
+                else f"Changed {changed} of {len(claims)} claims to {label}.",
+                messages.SUCCESS if changed or proposed else messages.WARNING,
             )
             return None
         context = {
@@ -257,15 +298,79 @@ class ClaimStatusAdminMixin(_ModelAdmin):
         }
         return TemplateResponse(request, "admin/claims/claim/change_status_bulk.html", context)
 
+    def _decision_view(self, request: HttpRequest, object_id: str, approve: bool) -> HttpResponse:
+        """Approve or reject the claim's pending verdict proposal, through the services."""
+        if not self.has_change_status_permission(request):
+            raise PermissionDenied
+        claim = Claim.objects.filter(pk=self._claim_pk(object_id)).first()
+        if claim is None:
+            raise Http404("No such claim.")
+        form = VerdictDecisionForm(request.POST or None, seen=claim, approve=approve)
+        if request.method == "POST" and form.is_valid():
+            decide = services.verdict_approve if approve else services.verdict_reject
+            try:
+                decide(
+                    actor=acting_user(request),
+                    claim=claim,
+                    reason=form.cleaned_data["reason"],
+                    version=form.cleaned_data["version"],
+                    channel=Channel.ADMIN,
+                )
+            except SERVICE_ERRORS as error:
+                form_add_service_error(form, error)
+            else:
+                claim.refresh_from_db()
+                self.message_user(
+                    request,
+                    f"Approved: the status is now {claim.get_status_display()}."
+                    if approve
+                    else "Rejected: the proposer is told why, and the claim stays in review.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
+        action = "Approve" if approve else "Reject"
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{action} the proposed verdict",
+            "subtitle": str(claim),
+            "opts": self.opts,
+            "original": claim,
+            "form": form,
+            "action": action,
+            "proposal": services.proposal_pending(claim=claim),
+            "current_status": status_badge(claim.status),
+        }
+        return TemplateResponse(request, "admin/claims/claim/verdict_decision.html", context)
+
+    def approve_verdict_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._decision_view(request, object_id, approve=True)
+
+    def reject_verdict_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._decision_view(request, object_id, approve=False)
+
     def status_page_context(self, request: HttpRequest, claim: Claim) -> dict[str, Any]:
-        """What the claim page shows of the status: the label, the link, the history."""
+        """What the claim page shows of the status: the label, the proposal awaiting approval
+        and what the reader may do, the histories."""
         can_change_status = self.has_change_status_permission(request)
+        proposals = list(claim_proposals(claim=claim))
+        pending = next((proposal for proposal in proposals if proposal.is_pending), None)
+        may_decide = can_change_status and pending is not None
         return {
             "current_status": status_badge(claim.status),
             "can_change_status": can_change_status,
             "change_status_url": reverse("admin:claims_claim_change_status", args=[claim.pk])
-            if can_change_status
+            if can_change_status and pending is None
             else "",
+            "pending_proposal": pending,
+            "proposal_verdict": status_badge(pending.verdict) if pending else "",
+            "own_proposal": pending is not None and pending.proposed_by_id == request.user.pk,
+            "approve_url": reverse("admin:claims_claim_approve_verdict", args=[claim.pk])
+            if may_decide
+            else "",
+            "reject_url": reverse("admin:claims_claim_reject_verdict", args=[claim.pk])
+            if may_decide
+            else "",
+            "proposals": proposals,
             "status_history": claim_status_history(claim=claim),
         }
 
@@ -402,7 +507,22 @@ STATUS_CHANGE_FIELDS: tuple[str, ...] = (
     "cited_evidence",
     "channel",
     "claim_version",
+    "proposed_by",
     "at",
+)
+VERDICT_PROPOSAL_FIELDS: tuple[str, ...] = (
+    "claim_ref",
+    "verdict_label",
+    "reason",
+    "cited_evidence",
+    "proposed_by",
+    "proposed_at",
+    "channel",
+    "outcome",
+    "decided_by",
+    "decided_at",
+    "decision_reason",
+    "decision_channel",
 )
 
 
@@ -463,7 +583,7 @@ class EvidenceAdmin(ReadOnlyAdmin, _EvidenceAdminBase):
 class StatusChangeAdmin(ReadOnlyAdmin, _StatusChangeAdminBase):
     list_display = ["at", "claim_ref", "from_label", "to_label", "actor", "channel", "reason"]
     list_filter = ["to_status", "from_status", "channel"]
-    list_select_related = ["claim", "actor"]
+    list_select_related = ["claim", "actor", "proposal__proposed_by"]
     search_fields = ["reason", "claim__text"]
     date_hierarchy = "at"
     fields = STATUS_CHANGE_FIELDS
@@ -486,10 +606,69 @@ class StatusChangeAdmin(ReadOnlyAdmin, _StatusChangeAdminBase):
 
     @admin.display(description="Cited evidence")
     def cited_evidence(self, obj: StatusChange) -> SafeString | str:
-        items = list(obj.evidence.all())
-        if not items:
-            return "—"
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join("", "<li>{}</li>", ((evidence_link(item),) for item in items)),
-        )
+        return evidence_list(obj.evidence.all())
+
+    @admin.display(description="Proposed by")
+    def proposed_by(self, obj: StatusChange) -> str:
+        return str(obj.proposal.proposed_by) if obj.proposal else "—"
+
+
+# --- Verdict proposals (second approval) ----------------------------------------------------
+
+
+class AwaitingFilter(admin.SimpleListFilter):
+    title = "decision"
+    parameter_name = "awaiting"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("me", "Awaiting my approval"),
+            ("mine", "My proposals awaiting approval"),
+            ("any", "Awaiting approval"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        pending = queryset.filter(outcome=ProposalOutcome.PENDING)
+        if self.value() == "me":
+            return pending.exclude(proposed_by_id=request.user.pk)
+        if self.value() == "mine":
+            return pending.filter(proposed_by_id=request.user.pk)
+        if self.value() == "any":
+            return pending
+        return queryset
+
+
+@admin.register(VerdictProposal)
+class VerdictProposalAdmin(ReadOnlyAdmin, _VerdictProposalAdminBase):
+    """Verdicts proposed for approval; each is approved or rejected on its claim's page."""
+
+    list_display = [
+        "proposed_at",
+        "claim_ref",
+        "verdict_label",
+        "proposed_by",
+        "outcome",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = [AwaitingFilter, "outcome", "verdict"]
+    list_select_related = ["claim", "proposed_by", "decided_by"]
+    search_fields = ["reason", "decision_reason", "claim__text"]
+    date_hierarchy = "proposed_at"
+    fields = VERDICT_PROPOSAL_FIELDS
+    readonly_fields = VERDICT_PROPOSAL_FIELDS
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VerdictProposal]:
+        return super().get_queryset(request).prefetch_related("evidence")
+
+    @admin.display(description="Claim", ordering="claim__text")
+    def claim_ref(self, obj: VerdictProposal) -> SafeString:
+        return claim_link(obj.claim)
+
+    @admin.display(description="Verdict", ordering="verdict")
+    def verdict_label(self, obj: VerdictProposal) -> SafeString:
+        return status_badge(obj.verdict)
+
+    @admin.display(description="Cited evidence")
+    def cited_evidence(self, obj: VerdictProposal) -> SafeString | str:
+        return evidence_list(obj.evidence.all())

@@ -70,6 +70,27 @@ class ClaimStatusChangeForm(SeenVersionForm):
         ).queryset = claim_citable_evidence(claim=claim)
 
 
+class VerdictDecisionForm(SeenVersionForm):
+    """Approve or reject a claim's verdict proposal; the service says what a reason needs (a
+    rejection's is required, in the API's words)."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
+
+    def __init__(self, *args: Any, seen: Claim, approve: bool, **kwargs: Any) -> None:
+        super().__init__(*args, seen=seen, **kwargs)
+        reason = self.fields["reason"]
+        if approve:
+            reason.label = "Comment"
+            reason.help_text = "Optional. The verdict keeps the proposal's reason."
+        else:
+            reason.label = "Why it is rejected"
+            reason.help_text = "Required; the proposer is emailed it. The claim stays in review."
+
+
 def stale_claims_message(claims: Iterable[Claim]) -> str:
     """The stale-form message, naming the claims changed since the form was opened."""
     names = ", ".join(f"“{claim}”" for claim in claims)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import uuid
 
 import pghistory
@@ -13,6 +15,7 @@ from django.db.models import Q
 
 from claims.models import URL_MAX_LENGTH, Claim, ClaimStatus
 from claims.text import MultiLineTextField, WebAddressField
+from verification.workflow import VERDICTS
 
 
 class EvidenceKind(models.TextChoices):
@@ -121,7 +124,11 @@ class Evidence(models.Model):
 
 
 class StatusChange(models.Model):
-    """One status transition of a claim. Append-only: the database refuses UPDATE and DELETE."""
+    """One status transition of a claim. Append-only: the database refuses UPDATE and DELETE.
+
+    A verdict reached by second approval points to its ``proposal`` (who proposed it, with
+    what reason and evidence); ``actor`` is then the reviewer who approved it.
+    """
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="status_changes")
     from_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
@@ -133,6 +140,14 @@ class StatusChange(models.Model):
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     claim_version = models.PositiveIntegerField(help_text="The claim's version after the change.")
+    proposal = models.OneToOneField(
+        "VerdictProposal",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="status_change",
+        help_text="The approved proposal this verdict comes from.",
+    )
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -179,6 +194,143 @@ class StatusChangeEvidence(models.Model):
         triggers = [
             pgtrigger.Protect(
                 name="statuschangeevidence_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
+
+
+class ProposalOutcome(models.TextChoices):
+    PENDING = "pending", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+# The columns a proposal is written with; once written, they never change.
+_PROPOSAL_FIELDS = ("claim", "verdict", "reason", "proposed_by", "proposed_at", "channel")
+
+
+class VerdictProposal(models.Model):
+    """A verdict a reviewer proposes, which another reviewer approves or rejects (second
+    approval, VERDICT_APPROVAL_REQUIRED). Only an approved verdict becomes the claim's status.
+
+    Part of the append-only history: written when proposed and once more when decided (the
+    outcome, by whom, when, why); the database refuses any other change and every delete, a
+    second proposal awaiting approval on the same claim, and an approval by the proposer.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="verdict_proposals")
+    verdict = models.CharField(max_length=20, choices=ClaimStatus.choices)
+    reason = MultiLineTextField(validators=[MaxLengthValidator(REASON_MAX_LENGTH)])
+    evidence = models.ManyToManyField(
+        Evidence, through="VerdictProposalEvidence", blank=True, related_name="+"
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    outcome = models.CharField(
+        max_length=10, choices=ProposalOutcome.choices, default=ProposalOutcome.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = MultiLineTextField(
+        blank=True, validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
+    )
+    decision_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+
+    class Meta:
+        ordering = ["proposed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verdict__in=VERDICTS),
+                name="verdictproposal_is_a_verdict",
+            ),
+            models.CheckConstraint(condition=Q(reason__regex=r"\S"), name="verdictproposal_reason"),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="verdictproposal_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(outcome=ProposalOutcome.PENDING)
+                    & Q(decided_by__isnull=True, decided_at__isnull=True)
+                    & Q(decision_reason="", decision_channel="")
+                )
+                | (
+                    Q(outcome__in=[ProposalOutcome.APPROVED, ProposalOutcome.REJECTED])
+                    & Q(decided_by__isnull=False, decided_at__isnull=False)
+                    & Q(decision_channel__in=Channel.values)
+                ),
+                name="verdictproposal_decision_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome=ProposalOutcome.REJECTED) | Q(decision_reason__regex=r"\S"),
+                name="verdictproposal_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome=ProposalOutcome.APPROVED)
+                | ~Q(decided_by=models.F("proposed_by")),
+                name="verdictproposal_second_pair_of_eyes",
+            ),
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=Q(outcome=ProposalOutcome.PENDING),
+                name="verdictproposal_one_pending",
+            ),
+        ]
+        indexes = [
+            # Proposals awaiting approval, oldest first (the admin's list, the dashboard).
+            models.Index(
+                fields=["proposed_at"],
+                condition=Q(outcome=ProposalOutcome.PENDING),
+                name="verdictproposal_pending",
+            )
+        ]
+        triggers = [
+            pgtrigger.Protect(name="verdictproposal_never_deleted", operation=pgtrigger.Delete),
+            # Decided once: only a pending proposal changes, only to decided, only its decision.
+            pgtrigger.Protect(
+                name="verdictproposal_decided_once",
+                operation=pgtrigger.Update,
+                condition=functools.reduce(
+                    operator.or_,
+                    [
+                        ~pgtrigger.Q(old__outcome=ProposalOutcome.PENDING),
+                        pgtrigger.Q(new__outcome=ProposalOutcome.PENDING),
+                        *(
+                            pgtrigger.Q(**{f"old__{name}__df": pgtrigger.F(f"new__{name}")})
+                            for name in _PROPOSAL_FIELDS
+                        ),
+                    ],
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_verdict_display()} proposed by {self.proposed_by}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.outcome == ProposalOutcome.PENDING
+
+
+class VerdictProposalEvidence(models.Model):
+    """Evidence cited by a verdict proposal; written once with it."""
+
+    proposal = models.ForeignKey(VerdictProposal, on_delete=models.PROTECT)
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "evidence"], name="verdictproposalevidence_unique"
+            )
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="verdictproposalevidence_append_only",
                 operation=pgtrigger.Update | pgtrigger.Delete,
             )
         ]

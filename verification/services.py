@@ -7,7 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pghistory
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -17,8 +19,13 @@ from claims.services import check_version, claim_lock, claim_touch
 from claims.text import text_clean
 from core import permissions
 from core.actors import Actor, require_perm
-from core.errors import TransitionNotAllowedError
-from notifications.services import evidence_added_record, status_change_record
+from core.errors import ProposalError, TransitionNotAllowedError
+from notifications.services import (
+    evidence_added_record,
+    status_change_record,
+    verdict_proposed_record,
+    verdict_rejected_record,
+)
 from verification import workflow
 from verification.models import (
     EVIDENCE_DIRECTORY,
@@ -26,8 +33,11 @@ from verification.models import (
     REASON_MAX_LENGTH,
     Channel,
     Evidence,
+    ProposalOutcome,
     StatusChange,
     StatusChangeEvidence,
+    VerdictProposal,
+    VerdictProposalEvidence,
 )
 from verification.selectors import evidence_citable
 from verification.uploads import inspect_upload
@@ -147,13 +157,17 @@ def claim_transition(
     channel: Channel,
     evidence: Iterable[Evidence | Any] = (),
     version: int | None = None,
-) -> StatusChange:
+) -> StatusChange | VerdictProposal:
     """Move a claim to another status: the only way a status ever changes.
 
     Follows the workflow table; needs a reason, and cited evidence for the verdicts
     verified, false and misleading. ``version``, when given, is the one the reviewer saw:
     a claim changed since is refused. Writes the StatusChange and its notifications
     (outbox), in the same transaction.
+
+    With second approval (VERDICT_APPROVAL_REQUIRED), a move to a verdict is a proposal
+    instead: the VerdictProposal is returned, and the status changes when another reviewer
+    approves it (verdict_approve). While a proposal awaits, the claim moves nowhere else.
     """
     user = require_perm(actor, permissions.CHANGE_CLAIM_STATUS, "change the status of claims")
     locked = claim_lock(claim_id=claim.pk)
@@ -162,6 +176,11 @@ def claim_transition(
     if status not in ClaimStatus.values:
         raise ValidationError(
             {"status": f"{status!r} is not a status. Use one of: {', '.join(ClaimStatus)}."}
+        )
+    if (pending := proposal_pending(claim=locked)) is not None:
+        raise ProposalError(
+            f"The verdict {pending.verdict} proposed by {pending.proposed_by} awaits approval: "
+            "approve or reject it before the status can change."
         )
     allowed = workflow.allowed_targets(locked.status)
     if status not in allowed:
@@ -182,20 +201,40 @@ def claim_transition(
         raise ValidationError(
             {"evidence": f"Cite at least one piece of evidence for the verdict {status!r}."}
         )
+    if status in workflow.VERDICTS and settings.VERDICT_APPROVAL_REQUIRED:
+        return _verdict_propose(
+            claim=locked, verdict=status, user=user, reason=reason, cited=cited, channel=channel
+        )
+    return _status_change_write(
+        claim=locked, status=status, user=user, reason=reason, cited=cited, channel=channel
+    )
 
-    from_status = locked.status
-    locked.status = status
-    locked.version += 1
+
+def _status_change_write(
+    *,
+    claim: Claim,
+    status: str,
+    user: User,
+    reason: str,
+    cited: list[Evidence],
+    channel: Channel,
+    proposal: VerdictProposal | None = None,
+) -> StatusChange:
+    """The change itself, on a locked and checked claim: its row, its version, its event."""
+    from_status = claim.status
+    claim.status = status
+    claim.version += 1
     with pghistory.context(channel=str(channel)):
-        locked.save(update_fields=["status", "version", "updated_at"])
+        claim.save(update_fields=["status", "version", "updated_at"])
         change = StatusChange.objects.create(
-            claim=locked,
+            claim=claim,
             from_status=from_status,
             to_status=status,
             actor=user,
             reason=reason,
             channel=channel,
-            claim_version=locked.version,
+            claim_version=claim.version,
+            proposal=proposal,
         )
         StatusChangeEvidence.objects.bulk_create(
             [StatusChangeEvidence(status_change=change, evidence=item) for item in cited]
@@ -203,3 +242,137 @@ def claim_transition(
     # The outbox: the event and its deliveries commit or roll back with the change.
     status_change_record(change=change, cited=cited)
     return change
+
+
+def _verdict_propose(
+    *,
+    claim: Claim,
+    verdict: str,
+    user: User,
+    reason: str,
+    cited: list[Evidence],
+    channel: Channel,
+) -> VerdictProposal:
+    """A verdict awaiting a second reviewer, on a locked and checked claim."""
+    claim.version += 1
+    with pghistory.context(channel=str(channel)):
+        claim.save(update_fields=["version", "updated_at"])
+        proposal = VerdictProposal.objects.create(
+            claim=claim, verdict=verdict, reason=reason, proposed_by=user, channel=channel
+        )
+        VerdictProposalEvidence.objects.bulk_create(
+            [VerdictProposalEvidence(proposal=proposal, evidence=item) for item in cited]
+        )
+    verdict_proposed_record(proposal=proposal, cited=cited)
+    return proposal
+
+
+def proposal_pending(*, claim: Claim) -> VerdictProposal | None:
+    """The claim's proposal awaiting approval, if any (there is at most one)."""
+    return (
+        VerdictProposal.objects.select_related("proposed_by")
+        .filter(claim=claim, outcome=ProposalOutcome.PENDING)
+        .first()
+    )
+
+
+def _pending_for_decision(*, claim: Claim, version: int | None) -> VerdictProposal:
+    if version is not None:
+        check_version(current=claim.version, seen=version)
+    pending = proposal_pending(claim=claim)
+    if pending is None:
+        raise ProposalError(
+            "This claim has no verdict proposal awaiting approval: nothing to approve or reject."
+        )
+    return pending
+
+
+@transaction.atomic
+def verdict_approve(
+    *,
+    actor: Actor,
+    claim: Claim,
+    channel: Channel,
+    reason: str = "",
+    version: int | None = None,
+) -> StatusChange:
+    """Approve the claim's pending verdict proposal: the verdict becomes the claim's status.
+
+    The approver must be another reviewer than the proposer, whatever their role. The
+    StatusChange carries the proposal's reason and evidence, the approver as its actor and
+    the proposal it comes from; ``reason`` is the approver's optional comment.
+    """
+    user = require_perm(actor, permissions.CHANGE_CLAIM_STATUS, "approve verdicts")
+    locked = claim_lock(claim_id=claim.pk)
+    proposal = _pending_for_decision(claim=locked, version=version)
+    if proposal.proposed_by_id == user.pk:
+        raise PermissionDenied(
+            "You proposed this verdict, so another reviewer must approve it: a verdict needs a "
+            "second pair of eyes, whatever the role (superusers too). You may reject it instead."
+        )
+    comment = text_clean(reason, field="reason", max_length=REASON_MAX_LENGTH)
+    cited = list(proposal.evidence.order_by("added_at"))
+    if withdrawn := [item for item in cited if item.is_withdrawn]:
+        raise ProposalError(
+            f"Evidence the proposal cites was withdrawn since ({withdrawn[0]}): reject the "
+            "proposal, and propose the verdict again with the evidence that stands."
+        )
+    allowed = workflow.allowed_targets(locked.status)
+    if proposal.verdict not in allowed:  # the proposal keeps the claim where it was
+        raise TransitionNotAllowedError(
+            from_status=locked.status, to_status=proposal.verdict, allowed=allowed
+        )
+    _proposal_decide(
+        proposal, user=user, outcome=ProposalOutcome.APPROVED, reason=comment, channel=channel
+    )
+    return _status_change_write(
+        claim=locked,
+        status=proposal.verdict,
+        user=user,
+        reason=proposal.reason,
+        cited=cited,
+        channel=channel,
+        proposal=proposal,
+    )
+
+
+@transaction.atomic
+def verdict_reject(
+    *,
+    actor: Actor,
+    claim: Claim,
+    reason: str,
+    channel: Channel,
+    version: int | None = None,
+) -> VerdictProposal:
+    """Reject the claim's pending verdict proposal with a reason; the claim stays in review
+    and the proposer is told. The proposer may reject (withdraw) their own proposal."""
+    user = require_perm(actor, permissions.CHANGE_CLAIM_STATUS, "reject verdicts")
+    locked = claim_lock(claim_id=claim.pk)
+    proposal = _pending_for_decision(claim=locked, version=version)
+    reason = text_clean(reason, field="reason", max_length=REASON_MAX_LENGTH)
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say why the proposal is rejected: its author reads it to try again."}
+        )
+    locked.version += 1
+    with pghistory.context(channel=str(channel)):
+        locked.save(update_fields=["version", "updated_at"])
+        _proposal_decide(
+            proposal, user=user, outcome=ProposalOutcome.REJECTED, reason=reason, channel=channel
+        )
+    verdict_rejected_record(proposal=proposal)
+    return proposal
+
+
+def _proposal_decide(
+    proposal: VerdictProposal, *, user: User, outcome: str, reason: str, channel: Channel
+) -> None:
+    proposal.outcome = outcome
+    proposal.decided_by = user
+    proposal.decided_at = timezone.now()
+    proposal.decision_reason = reason
+    proposal.decision_channel = channel
+    proposal.save(
+        update_fields=["outcome", "decided_by", "decided_at", "decision_reason", "decision_channel"]
+    )

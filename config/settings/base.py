@@ -217,9 +217,13 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --- Verification (verification/) ---
+# Second approval: a reviewer's verdict is a proposal until another reviewer approves it.
+VERDICT_APPROVAL_REQUIRED = env.bool("VERDICT_APPROVAL_REQUIRED", default=True)
+
 # --- Notifications (notifications/) ---
-# A claim's creator and assignee get its notifications without subscribing.
 PUBLISH_ANNOUNCE_SECONDS = env.float("PUBLISH_ANNOUNCE_SECONDS", default=15.0)
+# A claim's creator and assignee get its notifications without subscribing.
 NOTIFY_AUTO_WATCH = env.bool("NOTIFY_AUTO_WATCH", default=True)
 # How often beat runs the sweeper that queues deliveries due or stuck.
 NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=10.0)
@@ -322,6 +326,7 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "verification.models.EvidenceKind",
         "SourceKindEnum": "claims.models.SourceKind",
         "ChannelEnum": "verification.models.Channel",
+        "VerdictEnum": "api.serializers.VERDICT_CHOICES",
     },
 }
 # Throttling counts requests in this cache; use a shared one (Redis) with several processes.

@@ -11,12 +11,15 @@ Reads (who watches a claim, who may see claims) are in notifications/selectors.p
 
 from notifications.services.delivery import delivery_send
 from notifications.services.outbox import (
+    claim_assigned_record,
     claim_created_record,
     claim_published_record,
     claim_unpublished_record,
     event_record,
     evidence_added_record,
     status_change_record,
+    verdict_proposed_record,
+    verdict_rejected_record,
 )
 from notifications.services.queue import deliveries_enqueue, deliveries_requeue
 from notifications.services.subscriptions import (
@@ -34,6 +37,7 @@ from notifications.services.webhooks import (
 )
 
 __all__ = [
+    "claim_assigned_record",
     "claim_created_record",
     "claim_published_record",
     "claim_unpublished_record",
@@ -48,6 +52,8 @@ __all__ = [
     "status_change_record",
     "subscription_create",
     "subscription_delete",
+    "verdict_proposed_record",
+    "verdict_rejected_record",
     "webhook_endpoint_create",
     "webhook_endpoint_update",
     "webhook_secret_rotate",

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
@@ -106,19 +107,29 @@ def event_body(event: Event) -> bytes:
     return json.dumps(event.payload, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _email_subject(payload: dict[str, Any]) -> str:
+def _email_subject(payload: dict[str, Any], user: User) -> str:
     data = payload["data"]
     text = data["claim"]["text"]
+    if payload["type"] == EventType.CLAIM_ASSIGNED:
+        mine = (data["assignee"] or {}).get("id") == user.pk
+        return f"[Claim tracker] {'Assigned to you' if mine else 'No longer yours'}: {text}"
     if payload["type"] == EventType.CLAIM_PUBLISHED:
         what = "Correction published" if data.get("correction") else "Fact check published"
         return f"[Claim tracker] {what} ({data['rating']['label']}): {text}"
+    if payload["type"] == EventType.CLAIM_VERDICT_PROPOSED:
+        return f"[Claim tracker] Approve or reject: {data['proposal']['verdict']}? {text}"
+    if payload["type"] == EventType.CLAIM_VERDICT_REJECTED:
+        return f"[Claim tracker] Rejected: {data['proposal']['verdict']}: {text}"
     return f"[Claim tracker] {data['from_status']} → {data['to_status']}: {text}"
 
 
-# The email of each emailed event type (notifications/services/outbox.py's EMAILED_TYPES).
+# The email of each event type that is emailed (notifications/services/outbox.py).
 _EMAIL_TEMPLATES = {
     EventType.CLAIM_STATUS_CHANGED: "notifications/email/status_changed",
     EventType.CLAIM_PUBLISHED: "notifications/email/published",
+    EventType.CLAIM_VERDICT_PROPOSED: "notifications/email/verdict_proposed",
+    EventType.CLAIM_VERDICT_REJECTED: "notifications/email/verdict_rejected",
+    EventType.CLAIM_ASSIGNED: "notifications/email/assigned",
 }
 
 
@@ -130,7 +141,7 @@ def _email_send(delivery: Delivery) -> None:
     context = {"user": user, "event": payload, "data": payload["data"]}
     template = _EMAIL_TEMPLATES[payload["type"]]
     message = EmailMultiAlternatives(
-        subject=header_line(_email_subject(payload)),
+        subject=header_line(_email_subject(payload, user)),
         body=render_to_string(f"{template}.txt", context),
         to=[user.email],
         headers={"X-Claimtracker-Event-Id": str(delivery.event_id)},

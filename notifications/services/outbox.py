@@ -23,8 +23,16 @@ from notifications.models import Delivery, DeliveryChannel, Event, EventType, We
 from notifications.selectors import claim_email_recipients
 from notifications.services.queue import deliveries_enqueue
 
-# Event types that are also emailed to subscribers (the others go to webhooks only).
-EMAILED_TYPES = frozenset({EventType.CLAIM_STATUS_CHANGED, EventType.CLAIM_PUBLISHED})
+# Event types that are also emailed to subscribers (the others go to webhooks only, and by
+# email to the people they are about: a claim's new and previous assignee).
+EMAILED_TYPES = frozenset(
+    {
+        EventType.CLAIM_STATUS_CHANGED,
+        EventType.CLAIM_PUBLISHED,
+        EventType.CLAIM_VERDICT_PROPOSED,
+        EventType.CLAIM_VERDICT_REJECTED,
+    }
+)
 
 
 def claim_payload(claim: Claim) -> dict[str, Any]:
@@ -60,12 +68,14 @@ def event_record(
     actor: User | None,
     data: dict[str, Any],
     endpoints: Sequence[WebhookEndpoint] | None = None,
+    addressees: Iterable[User] = (),
 ) -> Event:
     """Record an event and its deliveries in the current transaction; queue them after commit.
 
     Webhooks go to every active endpoint subscribed to ``type`` (or to ``endpoints`` when
-    given); email, for the types that are emailed, to every subscriber of the claim but the
-    actor, one email per user however many of their subscriptions match.
+    given); email, for the types that are emailed, to every subscriber of the claim, and for
+    every type to the ``addressees`` (the people the event is about: a proposer, an assignee,
+    watching or not); never to the actor; one email per user however many reasons they have.
     """
     now = timezone.now()
     event_id = uuid.uuid4()
@@ -92,10 +102,18 @@ def event_record(
         Delivery(channel=DeliveryChannel.WEBHOOK, endpoint=endpoint, **due)
         for endpoint in endpoints
     ]
-    if claim is not None and type in EMAILED_TYPES:
+    if claim is not None:
+        recipients = (
+            {user.pk: user for user in claim_email_recipients(claim)}
+            if type in EMAILED_TYPES
+            else {}
+        )
+        for user in addressees:
+            if user.is_active and user.email:
+                recipients.setdefault(user.pk, user)
         rows += [
             Delivery(channel=DeliveryChannel.EMAIL, user=user, **due)
-            for user in claim_email_recipients(claim)
+            for user in recipients.values()
             if actor is None or user.pk != actor.pk
         ]
     created = Delivery.objects.bulk_create(rows)
@@ -120,8 +138,57 @@ def status_change_record(*, change: Any, cited: Iterable[Any]) -> Event:
             "evidence": [evidence_data(item) for item in cited],
             "channel": change.channel,
             "status_change_id": change.pk,
+            "proposal": None if change.proposal is None else proposal_data(change.proposal),
             "version": change.claim_version,
         },
+    )
+
+
+def proposal_data(proposal: Any) -> dict[str, Any]:
+    """A verdict proposal as events show it (verification.models.VerdictProposal)."""
+    return {
+        "id": proposal.pk,
+        "verdict": proposal.verdict,
+        "reason": proposal.reason,
+        "proposed_by": _actor_data(proposal.proposed_by),
+        "proposed_at": proposal.proposed_at.isoformat(),
+        "outcome": proposal.outcome,
+        "decided_by": _actor_data(proposal.decided_by),
+        "decision_reason": proposal.decision_reason,
+    }
+
+
+def verdict_proposed_record(*, proposal: Any, cited: Iterable[Any]) -> Event:
+    """``claim.verdict_proposed``: a verdict awaits another reviewer's approval."""
+    claim = proposal.claim
+    return event_record(
+        type=EventType.CLAIM_VERDICT_PROPOSED,
+        claim=claim,
+        actor=proposal.proposed_by,
+        data={
+            "claim": claim_payload(claim),
+            "proposal": proposal_data(proposal),
+            "evidence": [evidence_data(item) for item in cited],
+            "channel": proposal.channel,
+            "version": claim.version,
+        },
+    )
+
+
+def verdict_rejected_record(*, proposal: Any) -> Event:
+    """``claim.verdict_rejected``: the proposal goes back to its author, who is told."""
+    claim = proposal.claim
+    return event_record(
+        type=EventType.CLAIM_VERDICT_REJECTED,
+        claim=claim,
+        actor=proposal.decided_by,
+        data={
+            "claim": claim_payload(claim),
+            "proposal": proposal_data(proposal),
+            "channel": proposal.decision_channel,
+            "version": claim.version,
+        },
+        addressees=[proposal.proposed_by],
     )
 
 
@@ -131,6 +198,23 @@ def claim_created_record(*, claim: Claim, actor: User) -> Event:
         claim=claim,
         actor=actor,
         data={"claim": claim_payload(claim), "version": claim.version},
+    )
+
+
+def claim_assigned_record(*, claim: Claim, previous: User | None, actor: User) -> Event:
+    """``claim.assigned``: the claim's assignee changed (to nobody, when unassigned); emailed
+    to the new assignee and to the previous one."""
+    return event_record(
+        type=EventType.CLAIM_ASSIGNED,
+        claim=claim,
+        actor=actor,
+        data={
+            "claim": claim_payload(claim),
+            "assignee": _actor_data(claim.assignee),
+            "previous_assignee": _actor_data(previous),
+            "version": claim.version,
+        },
+        addressees=[user for user in (claim.assignee, previous) if user is not None],
     )
 
 

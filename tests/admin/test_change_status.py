@@ -19,6 +19,14 @@ from verification.services import evidence_withdraw
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _verdicts_without_second_approval(settings) -> None:
+    """The workflow itself, verdicts included, with VERDICT_APPROVAL_REQUIRED off; second
+    approval on top of it: tests/admin/test_verdict_approval.py."""
+    settings.VERDICT_APPROVAL_REQUIRED = False
+
+
 LIST_URL = reverse("admin:claims_claim_changelist")
 
 

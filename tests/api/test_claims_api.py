@@ -98,6 +98,7 @@ def test_a_claim_reads_the_same_in_the_list_and_alone(viewer_api, settings, zone
         "summary": "",
         "status": "false",
         "allowed_transitions": ["in_review"],
+        "proposal": None,
         "review_rating": {
             "rating_value": 1,
             "best_rating": 5,
@@ -133,6 +134,9 @@ def test_a_claim_reads_the_same_in_the_list_and_alone(viewer_api, settings, zone
             "evidence": url + "evidence/",
             "history": url + "history/",
             "transitions": url + "transitions/",
+            "proposals": url + "proposals/",
+            "approve": url + "approve/",
+            "reject": url + "reject/",
             "publish": url + "publish/",
             "unpublish": url + "unpublish/",
         },
@@ -537,7 +541,7 @@ def test_reopening_a_verdict_needs_a_reason(reviewing):
     assert reopened.json()["review_rating"] is None
 
 
-def test_transition_query_count(reviewing, django_assert_max_num_queries):
+def test_transition_query_count(api, reviewing, django_assert_max_num_queries):
     client, claim, url = reviewing
     client.get(CLAIMS)  # the token's last use is recorded once a minute, not on every request
     evidence = [str(f.evidence(claim=claim).pk) for _ in range(3)]
@@ -547,6 +551,10 @@ def test_transition_query_count(reviewing, django_assert_max_num_queries):
         done = client.post(
             url, {"status": "false", "reason": "No.", "evidence": evidence}, HTTP_IF_MATCH=etag
         )
+    assert done.status_code == 202  # proposed
+    approver = api(f.reviewer())
+    with django_assert_max_num_queries(22):  # 19 when pinned; citing more adds none
+        done = approver.post(f"{CLAIMS}{claim.pk}/approve/", {}, HTTP_IF_MATCH=done["ETag"])
     assert done.status_code == 200
 
 

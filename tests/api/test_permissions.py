@@ -81,6 +81,10 @@ MATRIX: list[tuple[Call, frozenset[str], int]] = [
     (Call("GET", CLAIM + "history/"), READ, 200),
     (Call("POST", CLAIM + "transitions/", TO_REVIEW, if_match=True), REVIEW, 200),
     (Call("GET", CLAIM + "transitions/"), NOBODY, 405),
+    (Call("GET", CLAIM + "proposals/"), READ, 200),
+    # Past the permission check, the claim (no verdict proposed) is refused: 409.
+    (Call("POST", CLAIM + "approve/", {}, if_match=True), REVIEW, 409),
+    (Call("POST", CLAIM + "reject/", {"reason": "Cite it."}, if_match=True), REVIEW, 409),
     # Past the permission check, the claim (unverified, never published) is refused: 409.
     (Call("POST", CLAIM + "publish/", {}, if_match=True), REVIEW, 409),
     (Call("POST", CLAIM + "unpublish/", {"reason": "Retracted."}, if_match=True), REVIEW, 409),

@@ -83,11 +83,15 @@ def test_whole_review_flow_over_http(api):
     assert stale["ETag"] == to_review["ETag"]
     assert stale["Content-Type"] == "application/problem+json"
 
-    verdict = as_reviewer.post(
+    proposal = as_reviewer.post(
         claim["links"]["transitions"],
         {"status": "false", "reason": "No withdrawal seen.", "evidence": [evidence.json()["id"]]},
         HTTP_IF_MATCH=to_review["ETag"],
     )
+    assert proposal.status_code == 202, proposal.json()  # second approval: a proposal
+    assert proposal.json()["outcome"] == "pending"
+    as_second = api(f.reviewer(username="marc"))
+    verdict = as_second.post(claim["links"]["approve"], {}, HTTP_IF_MATCH=proposal["ETag"])
     assert verdict.status_code == 200, verdict.json()
     assert verdict.json()["review_rating"] == {
         "rating_value": 1, "best_rating": 5, "worst_rating": 1, "alternate_name": "False"
@@ -101,6 +105,7 @@ def test_whole_review_flow_over_http(api):
     assert history[1]["evidence"] == [evidence.json()["id"]]
     assert Claim.objects.get(pk=claim["id"]).status == "false"
     assert StatusChange.objects.count() == 2
+    assert history[1]["actor"] == "marc" and history[1]["proposed_by"] == "rita"
 
 
 def test_transition_errors(api):

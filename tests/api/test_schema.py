@@ -25,6 +25,7 @@ from api.schema import LONG_TEXT
 from claims.models import CLAIM_TEXT_MAX_LENGTH, SOURCE_NOTES_MAX_LENGTH
 from tests import factories as f
 from tests.api.conftest import token_for
+from verification.services import claim_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -269,6 +270,8 @@ def test_answers_link_to_the_changes_behind_if_match_with_their_etag(api):
         "claims_transitions_create": {"reason": "Checking."},
         "claims_publish_create": {},
         "claims_unpublish_create": {"reason": "The claimant retracted it."},
+        "claims_approve_create": {},
+        "claims_reject_create": {"reason": "Cite the imagery."},
         "sources_update": {"name": "Dmitry Peskov", "role": "Press secretary"},
         "sources_partial_update": {"country": "Russia"},
     }
@@ -277,7 +280,21 @@ def test_answers_link_to_the_changes_behind_if_match_with_their_etag(api):
     f.verdict(claim=to_publish, status="false")
     to_unpublish = f.claim(text="Troops left Belarus.")
     f.published(claim=to_unpublish)
-    subjects = {"claims_publish_create": to_publish, "claims_unpublish_create": to_unpublish}
+    # And claims with a verdict proposed by another reviewer, to approve and to reject.
+    to_approve, to_reject = f.claim(text="Troops left Kursk."), f.claim(text="Troops left Rostov.")
+    for proposed in (to_approve, to_reject):
+        f.transition(claim=proposed, status="in_review")
+        proposed.refresh_from_db()
+        claim_transition(
+            actor=f.reviewer(), claim=proposed, status="unproven", reason="Unclear.",
+            channel="api",
+        )  # fmt: skip
+    subjects = {
+        "claims_publish_create": to_publish,
+        "claims_unpublish_create": to_unpublish,
+        "claims_approve_create": to_approve,
+        "claims_reject_create": to_reject,
+    }
     for read in (f"/api/v1/claims/{claim.pk}/", f"/api/v1/sources/{source.pk}/"):
         path = read.replace(str(claim.pk), "{id}").replace(str(source.pk), "{id}")
         links = schema["paths"][path]["get"]["responses"]["200"]["links"]

@@ -61,7 +61,7 @@ def test_the_summary_counts_what_was_created() -> None:
 
     assert output.strip() == (
         "Loaded the demo: created 4 claims, 6 sources, 5 appearances, 7 statements, "
-        "4 evidence, 5 status changes, 2 published fact checks, 2 users."
+        "4 evidence, 5 status changes, 2 published fact checks, 3 users."
     )
     assert Claim.objects.count() == 4
     assert Statement.objects.count() == 7
@@ -178,7 +178,9 @@ def test_status_histories_are_realistic() -> None:
     withdrawal = Claim.objects.get(text=demo.WITHDRAWAL_TEXT)
     changes = list(withdrawal.status_changes.all())
     assert all(change.channel == "command" for change in changes)
-    assert all(change.actor.username == "demo-reviewer" for change in changes)
+    # Proposed by the demo reviewer; the verdict approved by a second reviewer.
+    assert [change.actor.username for change in changes] == ["demo-reviewer", "demo-approver"]
+    assert changes[-1].proposal.proposed_by.username == "demo-reviewer"
     assert "No withdrawal is visible on the ground" in changes[-1].reason
     assert changes[0].claim_version < changes[1].claim_version < withdrawal.version
     [published] = withdrawal.publication_changes.all()  # the verdict published after it
@@ -201,11 +203,12 @@ def test_demo_users_are_staff_in_their_groups_and_cannot_sign_in() -> None:
     loaddemo()
 
     editor = User.objects.get(username="demo-editor")
-    reviewer = User.objects.get(username="demo-reviewer")
-    assert editor.is_staff and reviewer.is_staff
-    assert not editor.has_usable_password() and not reviewer.has_usable_password()
+    reviewers = [User.objects.get(username=name) for name in ("demo-reviewer", "demo-approver")]
+    for user in (editor, *reviewers):
+        assert user.is_staff and not user.has_usable_password()
     assert list(editor.groups.values_list("name", flat=True)) == [roles.EDITOR]
-    assert list(reviewer.groups.values_list("name", flat=True)) == [roles.REVIEWER]
+    for reviewer in reviewers:
+        assert list(reviewer.groups.values_list("name", flat=True)) == [roles.REVIEWER]
 
 
 def test_every_history_event_is_marked_as_coming_from_the_command() -> None:
@@ -234,7 +237,7 @@ def test_existing_users_and_sources_are_reused() -> None:
     output = loaddemo()
 
     assert "created 4 claims, 5 sources," in output
-    assert output.strip().endswith("5 status changes, 2 published fact checks, 1 user.")
+    assert output.strip().endswith("5 status changes, 2 published fact checks, 2 users.")
     claim = Claim.objects.get(text=demo.WITHDRAWAL_TEXT)
     assert claim.claimant == peskov
     assert claim.created_by == editor
@@ -255,7 +258,7 @@ def test_a_claim_already_there_is_left_alone() -> None:
 def test_an_inactive_demo_user_is_a_clear_error_and_nothing_is_loaded() -> None:
     factories.reviewer(username="demo-reviewer", is_active=False)
 
-    with pytest.raises(CommandError, match="'demo-reviewer' are active"):
+    with pytest.raises(CommandError, match="'demo-reviewer' and 'demo-approver' are active"):
         loaddemo()
 
     assert not Claim.objects.exists()

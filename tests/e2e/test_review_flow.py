@@ -1,4 +1,5 @@
-"""A reviewer, in a real browser: logs in, attaches evidence to a claim, changes its status."""
+"""Two reviewers, in a real browser: one attaches evidence to a claim and proposes a verdict,
+the other approves it and publishes the fact check."""
 
 from __future__ import annotations
 
@@ -17,10 +18,19 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
 
 
-def test_reviewer_attaches_evidence_and_changes_status(
+def sign_in(page: Any, live_server: Any, username: str) -> None:
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+def test_reviewer_proposes_a_verdict_and_another_approves_it(
     live_server: Any, page: Any, tmp_path: Path
 ) -> None:
     reviewer = f.reviewer(username="rita")
+    approver = f.reviewer(username="marc")
     claim = f.claim(
         text="Russia has ordered troops near Ukraine's border back to their bases.",
         claimant=f.source(name="Dmitry Peskov", role="Kremlin spokesperson"),
@@ -33,12 +43,7 @@ def test_reviewer_attaches_evidence_and_changes_status(
     )
     f.transition(claim=claim, status=ClaimStatus.IN_REVIEW)
 
-    # Log in.
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", reviewer.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
+    sign_in(page, live_server, reviewer.username)
 
     # Find the claim in the list and open it.
     page.goto(f"{live_server.url}{reverse('admin:claims_claim_changelist')}?q=bases")
@@ -58,7 +63,7 @@ def test_reviewer_attaches_evidence_and_changes_status(
     page.wait_for_selector(".messagelist .success")
     assert page.locator("text=satellite-crimea.png").count() >= 1
 
-    # Change the status, citing that evidence.
+    # Propose a verdict, citing that evidence: the status waits for a second reviewer.
     page.click("a.change-status-link >> nth=0")
     page.wait_for_selector("#change-status-form")
     offered = page.locator("select[name=status] option").all_inner_texts()
@@ -68,16 +73,40 @@ def test_reviewer_attaches_evidence_and_changes_status(
     page.check("input[name=evidence]")
     page.click("#change-status-form input[type=submit]")
     page.wait_for_selector(".messagelist .success")
+    assert "Proposed Misleading" in page.locator(".messagelist .success").inner_text()
+    proposal = page.locator("#pending-proposal")
+    assert "proposed by rita" in proposal.inner_text()
+    assert "You proposed it" in proposal.inner_text()
+    assert proposal.locator("a.approve-link").count() == 0
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.IN_REVIEW
+    page.screenshot(path=str(tmp_path / "claim-proposed.png"), full_page=True)
+
+    # Another reviewer finds it awaiting their approval, and approves it.
+    page.click("#logout-form button")
+    sign_in(page, live_server, approver.username)
+    page.goto(f"{live_server.url}{reverse('admin:verification_verdictproposal_changelist')}")
+    page.click("text=Awaiting my approval")
+    page.click("#result_list >> text=Russia has ordered troops")
+    page.wait_for_selector("#pending-proposal")
+    page.click("#pending-proposal a.approve-link")
+    page.wait_for_selector("#verdict-decision-form")
+    assert "Imagery shows no withdrawal from Crimea." in page.locator("#proposal").inner_text()
+    page.fill("textarea[name=reason]", "Checked the imagery myself.")
+    page.click("#verdict-decision-form input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Approved: the status is now Misleading." in page.locator(".messagelist").inner_text()
     page.screenshot(path=str(tmp_path / "claim-after-review.png"), full_page=True)
 
-    # What the reviewer sees, and what was recorded.
+    # What the reviewers see, and what was recorded.
     assert page.locator(".claim-status-bar").inner_text().count("Misleading") == 1
-    assert page.locator("text=Imagery shows no withdrawal from Crimea.").count() >= 1
+    assert page.locator("#pending-proposal").count() == 0
+    assert "rita, approved by marc" in page.locator("#status-history").inner_text()
     claim = Claim.objects.get(pk=claim.pk)
     assert claim.status == ClaimStatus.MISLEADING
     change = StatusChange.objects.filter(claim=claim).latest("at")
     assert (change.from_status, change.to_status) == ("in_review", "misleading")
-    assert change.actor == reviewer
+    assert change.actor == approver
+    assert change.proposal.proposed_by == reviewer
     assert change.channel == Channel.ADMIN
     assert [e.original_name for e in change.evidence.all()] == ["satellite-crimea.png"]
 

@@ -11,6 +11,7 @@ import pytest
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from claims import services as claim_services
 from claims.models import ClaimStatus as S
 from config.celery import app as celery_app
 from notifications import services
@@ -24,6 +25,7 @@ from notifications.models import (
 )
 from tests import factories as f
 from tests.notifications.conftest import Receiver, Workers, wait_for
+from verification.services import claim_transition, verdict_approve
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CHANGED = EventType.CLAIM_STATUS_CHANGED
@@ -75,6 +77,7 @@ def test_subscribers_get_one_email_and_the_actor_none(workers: Workers, receiver
     tags_fan = f.viewer()
     everything_fan = f.viewer()
     reviewer = f.reviewer()
+    approver = f.reviewer()
     claim = f.claim(actor=creator, tags=["ukraine"])
     services.subscription_create(
         actor=tags_fan, target=SubscriptionTarget.TAG, tag=claim.tags.get()
@@ -82,20 +85,36 @@ def test_subscribers_get_one_email_and_the_actor_none(workers: Workers, receiver
     services.claim_watch(actor=tags_fan, claim=claim)  # two matches, one email
     services.subscription_create(actor=everything_fan, target=SubscriptionTarget.ALL)
     services.subscription_create(actor=reviewer, target=SubscriptionTarget.ALL)
+    services.subscription_create(actor=approver, target=SubscriptionTarget.ALL)
     evidence = f.evidence(claim=claim, description="Satellite image of the base")
     f.transition(claim=claim, status=S.IN_REVIEW, actor=reviewer)
+    claim.refresh_from_db()
 
-    f.transition(
-        claim=claim, status=S.FALSE, actor=reviewer, reason="Troops seen.", evidence=[evidence]
-    )
+    # The reviewer proposes the verdict; another approves it: the approval is the change.
+    claim_transition(
+        actor=reviewer, claim=claim, status=S.FALSE, reason="Troops seen.",
+        evidence=[evidence], channel="api",
+    )  # fmt: skip
+    verdict_approve(actor=approver, claim=claim, channel="api")
 
     def verdict_mails():
         return [m for m in workers.emails() if "→ false" in m["Subject"]]
 
-    wait_for(lambda: len(verdict_mails()) >= 3, "three emails")
+    # Everyone watching, the proposer too (they hear of the approval); not the approver.
+    wait_for(lambda: len(verdict_mails()) >= 4, "four emails")
     recipients = sorted(m["To"] for m in verdict_mails())
-    assert recipients == sorted([creator.email, tags_fan.email, everything_fan.email])
-    assert reviewer.email not in recipients
+    assert recipients == sorted(
+        [creator.email, tags_fan.email, everything_fan.email, reviewer.email]
+    )
+
+    def proposed_mails():
+        return [m for m in workers.emails() if "Approve or reject: false?" in m["Subject"]]
+
+    wait_for(lambda: len(proposed_mails()) >= 4, "four emails of the proposal")
+    proposed = proposed_mails()
+    assert sorted(m["To"] for m in proposed) == sorted(
+        [creator.email, tags_fan.email, everything_fan.email, approver.email]
+    )
     mail = verdict_mails()[0]
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "Troops seen." in mail.get_body(preferencelist=("html",)).get_content()
@@ -204,3 +223,29 @@ def test_always_failing_is_dead_then_replay_delivers(workers: Workers, receiver:
     copies = receiver.of_type(CHANGED)
     assert len(copies) == 4
     assert {copy.webhook_id for copy in copies} == {str(event.pk)}
+
+
+def test_an_assignment_reaches_the_assignee_and_the_receiver(workers: Workers, receiver: Receiver):
+    endpoint_for(receiver, EventType.CLAIM_ASSIGNED)
+    workers.start()
+    editor = f.editor(username="edith")
+    olena = f.reviewer(username="olena")
+    claim = f.claim(actor=editor, text="Russia has no plans to invade Ukraine.")
+
+    claim_services.claim_assign(actor=editor, claim=claim, assignee=olena)
+    claim_services.claim_assign(actor=editor, claim=claim, assignee=None)
+
+    def assignment_mails():
+        return [m for m in workers.emails() if "Russia has no plans" in m["Subject"]]
+
+    wait_for(lambda: len(receiver.of_type(EventType.CLAIM_ASSIGNED)) == 2, "two webhooks")
+    got = receiver.of_type(EventType.CLAIM_ASSIGNED)
+    assert all(item.verified for item in got)
+    assignees = sorted(str(item.payload["data"]["assignee"]) for item in got)
+    assert assignees == ["None", str({"id": olena.pk, "username": "olena"})]
+    wait_for(lambda: len(assignment_mails()) == 2, "two emails")
+    subjects = sorted((m["To"], m["Subject"].split(":")[0]) for m in assignment_mails())
+    assert subjects == [
+        (olena.email, "[Claim tracker] Assigned to you"),
+        (olena.email, "[Claim tracker] No longer yours"),
+    ]

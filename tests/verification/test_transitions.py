@@ -15,6 +15,14 @@ from verification.models import Channel, StatusChange
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _verdicts_without_second_approval(settings) -> None:
+    """The workflow itself, verdicts included, with VERDICT_APPROVAL_REQUIRED off; second
+    approval on top of it: test_second_approval.py."""
+    settings.VERDICT_APPROVAL_REQUIRED = False
+
+
 S = ClaimStatus
 ALLOWED = {
     (S.UNVERIFIED, S.IN_REVIEW),

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.demo import EDITOR_USERNAME, REVIEWER_USERNAME, demo_load
+from claims.demo import APPROVER_USERNAME, EDITOR_USERNAME, REVIEWER_USERNAME, demo_load
 from core.errors import DomainError
 
 
@@ -22,9 +22,9 @@ class Command(BaseCommand):
             result = demo_load()
         except PermissionDenied as exc:
             raise CommandError(
-                f"{exc} Check that the users {EDITOR_USERNAME!r} and {REVIEWER_USERNAME!r} are "
-                "active staff users in the Editor and Reviewer groups, or delete them to let "
-                "loaddemo create them."
+                f"{exc} Check that the users {EDITOR_USERNAME!r}, {REVIEWER_USERNAME!r} and "
+                f"{APPROVER_USERNAME!r} are active staff users in the Editor and Reviewer "
+                "groups, or delete them to let loaddemo create them."
             ) from exc
         except (ValidationError, DomainError) as exc:
             raise CommandError(f"The demo data could not be loaded: {exc}") from exc
