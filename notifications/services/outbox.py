@@ -19,7 +19,15 @@ from django.utils import timezone
 
 from claims.models import Claim
 from core.sites import site_url
-from notifications.models import Delivery, DeliveryChannel, Event, EventType, WebhookEndpoint
+from notifications.models import (
+    Delivery,
+    DeliveryChannel,
+    Event,
+    EventType,
+    Subscription,
+    SubscriptionTarget,
+    WebhookEndpoint,
+)
 from notifications.selectors import claim_email_recipients
 from notifications.services.queue import deliveries_enqueue
 
@@ -75,7 +83,8 @@ def event_record(
     Webhooks go to every active endpoint subscribed to ``type`` (or to ``endpoints`` when
     given); email, for the types that are emailed, to every subscriber of the claim, and for
     every type to the ``addressees`` (the people the event is about: a proposer, an assignee,
-    watching or not); never to the actor; one email per user however many reasons they have.
+    watching or not, unless they muted the claim); never to the actor; one email per user
+    however many reasons they have.
     """
     now = timezone.now()
     event_id = uuid.uuid4()
@@ -108,8 +117,16 @@ def event_record(
             if type in EMAILED_TYPES
             else {}
         )
-        for user in addressees:
-            if user.is_active and user.email:
+        addressed = [user for user in addressees if user.is_active and user.email]
+        muted = set(
+            Subscription.objects.filter(
+                claim=claim, target=SubscriptionTarget.CLAIM, muted=True, user__in=addressed
+            ).values_list("user_id", flat=True)
+            if addressed
+            else ()
+        )
+        for user in addressed:
+            if user.pk not in muted:  # muting a claim stops every email about it
                 recipients.setdefault(user.pk, user)
         rows += [
             Delivery(channel=DeliveryChannel.EMAIL, user=user, **due)

@@ -117,3 +117,14 @@ def test_the_api_and_the_admin_assign_through_the_same_path():
         "olena",
         "marc",
     ]
+
+
+def test_someone_who_muted_the_claim_is_not_emailed_about_its_assignment():
+    editor = f.editor()
+    olena = f.reviewer(username="olena")
+    claim = f.claim(actor=editor)
+    services.claim_unwatch(actor=olena, claim=claim)  # muted: no email about it, whatever
+
+    claim_services.claim_assign(actor=editor, claim=claim, assignee=olena)
+
+    assert emailed(Event.objects.get(type=ASSIGNED)) == []

@@ -135,9 +135,11 @@ def test_a_muted_claim_emails_nobody_who_muted_it_whatever_else_matches():
 
     def emailed(about):
         return sorted(
-            Delivery.objects.filter(channel=DeliveryChannel.EMAIL, event__claim=about).values_list(
-                "user__username", flat=True
-            )
+            Delivery.objects.filter(
+                channel=DeliveryChannel.EMAIL,
+                event__claim=about,
+                event__type=EventType.CLAIM_STATUS_CHANGED,
+            ).values_list("user__username", flat=True)
         )
 
     assert emailed(claim) == ["keen"]
