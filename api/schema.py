@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -450,6 +451,36 @@ def evidence_download(view: Any) -> Any:
         get=extend_schema(
             summary="Download an evidence file",
             responses={(200, media_type): file for media_type in media_types},
+        )
+    )(view)
+
+
+def evidence_capture(view: Any) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            summary="Capture a URL evidence item's page again (earlier captures are kept)",
+            description="The server fetches the page in the background (through the outbound "
+            "guard: public addresses only, every redirect re-checked, at most 5; a timeout; a "
+            "byte cap; an allowed media type) and keeps its bytes and a WARC record. Answers "
+            "202 with the pending capture (the one already pending, if any); poll the "
+            "evidence for its state. A file, or withdrawn evidence: 400.",
+            request=serializers.NoInputSerializer,
+            responses={202: serializers.EvidenceCaptureSerializer},
+        )
+    )(view)
+
+
+def capture_download(view: Any) -> Any:
+    file = OpenApiResponse(OpenApiTypes.BINARY, description="The file, as an attachment.")
+    return extend_schema_view(
+        get=extend_schema(
+            summary="Download a captured page (content/: its bytes, as their type) or its "
+            "WARC record (warc/: application/warc, gzipped)",
+            responses={
+                (200, "application/octet-stream"): file,
+                (200, "application/warc"): file,
+                **{(200, media_type): file for media_type in settings.CAPTURE_CONTENT_TYPES},
+            },
         )
     )(view)
 

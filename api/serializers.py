@@ -45,8 +45,10 @@ from verification.models import (
     EVIDENCE_DESCRIPTION_MAX_LENGTH,
     EVIDENCE_FILE_OR_URL,
     REASON_MAX_LENGTH,
+    CaptureState,
     Channel,
     Evidence,
+    EvidenceCapture,
     EvidenceKind,
     EvidenceStance,
     ProposalOutcome,
@@ -678,6 +680,59 @@ EVIDENCE_PUBLIC_HELP = (
 )
 
 
+class NoInputSerializer(KnownFieldsOnly):
+    """An operation that takes no fields: an empty body, or none."""
+
+
+class EvidenceCaptureSerializer(serializers.ModelSerializer[EvidenceCapture]):
+    """A server-side copy of a URL evidence item's page (verification/capture.py)."""
+
+    state = serializers.ChoiceField(choices=CaptureState.choices, read_only=True)
+    requested_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    content = serializers.SerializerMethodField()
+    warc = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidenceCapture
+        fields = [
+            "id",
+            "state",
+            "requested_by",
+            "requested_at",
+            "attempts",
+            "next_attempt_at",
+            "error",
+            "final_url",
+            "status_code",
+            "content_type",
+            "size",
+            "sha256",
+            "fetched_at",
+            "content",
+            "warc",
+        ]
+        read_only_fields = fields
+
+    def _link(self, capture: EvidenceCapture, which: str) -> str | None:
+        if capture.state != CaptureState.SUCCEEDED:
+            return None
+        request = self.context.get("request")
+        evidence = capture.evidence
+        return absolute(request, f"api:capture-{which}", evidence.claim_id, evidence.pk, capture.pk)
+
+    @extend_schema_field(
+        serializers.URLField(allow_null=True, help_text="The page's bytes; null until captured.")
+    )
+    def get_content(self, capture: EvidenceCapture) -> str | None:
+        return self._link(capture, "content")
+
+    @extend_schema_field(
+        serializers.URLField(allow_null=True, help_text="Its WARC record; null until captured.")
+    )
+    def get_warc(self, capture: EvidenceCapture) -> str | None:
+        return self._link(capture, "warc")
+
+
 class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     kind = serializers.ChoiceField(choices=EvidenceKind.choices, read_only=True)
     stance = serializers.ChoiceField(choices=EvidenceStance.choices, read_only=True)
@@ -688,6 +743,11 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     url = serializers.URLField(read_only=True, allow_blank=True)  # "" for a file
     file_name = serializers.CharField(source="original_name", read_only=True)
     download = serializers.SerializerMethodField()
+    captures = EvidenceCaptureSerializer(
+        many=True,
+        read_only=True,
+        help_text="Copies of a URL's page, oldest first (none for a file).",
+    )
 
     class Meta:
         model = Evidence
@@ -702,6 +762,7 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
             "size",
             "sha256",
             "download",
+            "captures",
             "public",
             "added_by",
             "added_at",

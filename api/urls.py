@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from api import views
 from interchange.export_api import ClaimExportApi
+from verification.views import CAPTURE_FILES
 
 app_name = "api"
 
@@ -31,6 +32,20 @@ urlpatterns = [
         f"{claim}evidence/<uuid:evidence_id>/public/",
         views.EvidencePublicApi.as_view(),
         name="evidence-public",
+    ),
+    path(
+        f"{claim}evidence/<uuid:evidence_id>/capture/",
+        views.EvidenceCaptureApi.as_view(),
+        name="evidence-capture",
+    ),
+    *(
+        path(
+            f"{claim}evidence/<uuid:evidence_id>/captures/<uuid:capture_id>/{which}/",
+            views.CaptureDownloadApi.as_view(),
+            {"which": which},
+            name=f"capture-{which}",
+        )
+        for which in CAPTURE_FILES
     ),
     path(
         f"{claim}evidence/<uuid:evidence_id>/download/",

@@ -38,9 +38,11 @@ from api.serializers import (
     ApproveInputSerializer,
     ClaimInputSerializer,
     ClaimSerializer,
+    EvidenceCaptureSerializer,
     EvidenceInputSerializer,
     EvidencePublicInputSerializer,
     EvidenceSerializer,
+    NoInputSerializer,
     PublishInputSerializer,
     RejectInputSerializer,
     SourceSerializer,
@@ -60,10 +62,11 @@ from publishing import services as publishing_services
 from publishing.selectors import public_condition
 from search.backends import claim_search
 from search.index import Filters
+from verification import capture
 from verification import selectors as verification_selectors
 from verification import services as verification_services
-from verification.models import Channel, Evidence, StatusChange, VerdictProposal
-from verification.views import evidence_file_response
+from verification.models import Channel, Evidence, EvidenceCapture, StatusChange, VerdictProposal
+from verification.views import capture_file_response, evidence_file_response
 
 
 def with_etag(response: Response, version: int) -> Response:
@@ -465,7 +468,10 @@ class ClaimEvidenceApi(ClaimPartApi, generics.ListCreateAPIView[Evidence]):
     }
 
     def get_queryset(self) -> QuerySet[Evidence]:
-        return Evidence.objects.filter(claim=self.claim).select_related("added_by", "withdrawn_by")
+        evidence = Evidence.objects.filter(claim=self.claim)
+        return verification_selectors.evidence_captures_loaded(
+            evidence.select_related("added_by", "withdrawn_by")
+        )
 
     def get_serializer_class(self) -> Any:
         return EvidenceInputSerializer if self.request.method == "POST" else EvidenceSerializer
@@ -520,6 +526,37 @@ class EvidencePublicApi(ClaimPartApi):
             actor=request.user, evidence=evidence, public=serializer.validated_data["public"]
         )
         return Response(EvidenceSerializer(evidence, context={"request": request}).data)
+
+
+@schema.evidence_capture
+class EvidenceCaptureApi(ClaimPartApi):
+    """Captures a URL evidence item's page again (earlier captures are kept): 202."""
+
+    serializer_class = NoInputSerializer
+    required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.ADD_EVIDENCE]}
+
+    def post(self, request: Request, claim_id: Any, evidence_id: Any) -> Response:
+        evidence = get_object_or_404(Evidence, claim=self.claim, pk=evidence_id)
+        self.get_serializer(data=request.data).is_valid(raise_exception=True)
+        pending = capture.capture_request(actor=request.user, evidence=evidence)
+        output = EvidenceCaptureSerializer(pending, context={"request": request})
+        return Response(output.data, status=status.HTTP_202_ACCEPTED)
+
+
+@schema.capture_download
+class CaptureDownloadApi(ClaimPartApi):
+    """A captured page's bytes or its WARC record, as a download."""
+
+    content_negotiation_class = FileNegotiation
+    required_perms = {"GET": [permissions.VIEW_CLAIM, permissions.VIEW_EVIDENCE]}
+
+    def get(
+        self, request: Request, claim_id: Any, evidence_id: Any, capture_id: Any, which: str
+    ) -> FileResponse:
+        found = get_object_or_404(
+            EvidenceCapture, evidence__claim=self.claim, evidence_id=evidence_id, pk=capture_id
+        )
+        return capture_file_response(found, which)
 
 
 @schema.evidence_download

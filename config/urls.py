@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.permissions import DocsAccess
 from config.health import healthz, readyz
-from verification.views import evidence_download
+from verification.views import CAPTURE_FILES, capture_download, evidence_download
 
 admin.site.site_header = "Claim tracker"
 admin.site.site_title = "Claim tracker"
@@ -14,6 +14,15 @@ docs = [DocsAccess]  # open in development; tokens and staff in production (API_
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("evidence/<uuid:evidence_id>/download/", evidence_download, name="evidence-download"),
+    *(
+        path(
+            f"captures/<uuid:capture_id>/{which}/",
+            capture_download,
+            {"which": which},
+            name=f"capture-{which}",
+        )
+        for which in CAPTURE_FILES
+    ),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=docs), name="schema"),
     path(

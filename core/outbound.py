@@ -25,8 +25,17 @@ class UnsafeURLError(ValueError):
     """A URL this server must not call."""
 
 
+class UnresolvedHostError(UnsafeURLError):
+    """The host does not resolve (now: a name that DNS may know later)."""
+
+
 class FetchError(OSError):
-    """A GET that gave no usable answer (an error status, too many redirects, too large)."""
+    """A GET that gave no usable answer (an error status, too many redirects, too large, too
+    slow). ``transient``: another try later may succeed (a 5xx or 429, a timeout)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 MAX_REDIRECTS = 5
@@ -111,7 +120,7 @@ def url_check(url: str, *, https_only: bool = True) -> Target:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
-        raise UnsafeURLError(f"The host {host!r} does not resolve.") from error
+        raise UnresolvedHostError(f"The host {host!r} does not resolve.") from error
     addresses = [str(info[4][0]) for info in infos]
     if not allow_private:
         private = [address for address in addresses if not _is_public(address)]
@@ -153,15 +162,38 @@ def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
 
 
 def _request(
-    target: Target, method: str, *, body: bytes | None, headers: dict[str, str], max_bytes: int
+    target: Target,
+    method: str,
+    *,
+    body: bytes | None,
+    headers: dict[str, str],
+    max_bytes: int,
+    deadline: float | None = None,
 ) -> Reply:
-    """One request to the checked address; the body read up to ``max_bytes`` + 1."""
-    connection = _connection(target, settings.WEBHOOK_TIMEOUT_SECONDS)
+    """One request to the checked address; the body read up to ``max_bytes`` + 1, and by
+    ``deadline`` (a ``time.monotonic()``) when given, however slowly the server sends it."""
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    if deadline is not None:
+        timeout = max(0.1, min(timeout, deadline - time.monotonic()))
+    connection = _connection(target, timeout)
     started = time.monotonic()
     try:
         connection.request(method, target.path, body=body, headers=headers)
         response = connection.getresponse()
-        content = response.read(max_bytes + 1)
+        if deadline is None:
+            content = response.read(max_bytes + 1)
+        else:
+            chunks: list[bytes] = []
+            size = 0
+            while size <= max_bytes:
+                if time.monotonic() > deadline:
+                    raise FetchError("The server took too long to send it.", transient=True)
+                chunk = response.read1(min(65536, max_bytes + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            content = b"".join(chunks)
         return Reply(
             status=response.status,
             body=content,
@@ -179,19 +211,33 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Reply:
     return Reply(reply.status, reply.body[:cap], reply.headers, reply.duration_ms)
 
 
-def get(url: str, *, max_bytes: int, accept: str = "*/*") -> tuple[str, Reply]:
+def get(
+    url: str,
+    *,
+    max_bytes: int,
+    accept: str = "*/*",
+    timeout: float | None = None,
+    purpose: str = "import",
+) -> tuple[str, Reply]:
     """GET ``url``, following up to ``MAX_REDIRECTS`` redirects, each hop checked like the
-    first; the final URL and its 2xx answer. ``UnsafeURLError`` for a URL it must not call,
-    ``FetchError`` (an ``OSError``, as network failures are) for an answer it cannot use."""
-    headers = {"Accept": accept, "User-Agent": "claim-tracker (+import)"}
+    first; the final URL and its 2xx answer, within ``timeout`` seconds in all when given.
+    ``UnsafeURLError`` for a URL it must not call, ``FetchError`` (an ``OSError``, as network
+    failures are) for an answer it cannot use."""
+    headers = {"Accept": accept, "User-Agent": f"claim-tracker (+{purpose})"}
+    deadline = None if timeout is None else time.monotonic() + timeout
     for _hop in range(MAX_REDIRECTS + 1):
         target = url_check(url, https_only=False)
-        reply = _request(target, "GET", body=None, headers=headers, max_bytes=max_bytes)
+        reply = _request(
+            target, "GET", body=None, headers=headers, max_bytes=max_bytes, deadline=deadline
+        )
         if reply.status in (301, 302, 303, 307, 308) and reply.headers.get("location"):
             url = urljoin(url, reply.headers["location"])
             continue
         if not 200 <= reply.status < 300:
-            raise FetchError(f"{url[:200]} answered HTTP {reply.status}.")
+            raise FetchError(
+                f"{url[:200]} answered HTTP {reply.status}.",
+                transient=reply.status >= 500 or reply.status in (408, 429),
+            )
         if len(reply.body) > max_bytes:
             raise FetchError(f"{url[:200]} sent more than {max_bytes:,} bytes.")
         return url, reply

@@ -24,7 +24,6 @@ from itertools import islice
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,6 +47,7 @@ from claims.services import claim_touch
 from claims.text import web_address_normalise
 from core import outbound, permissions
 from core.actors import Actor, require_perm
+from core.queueing import task_send_after_commit
 from core.sites import site_url
 from interchange.models import (
     PUBLISHER_NAME_MAX_LENGTH,
@@ -359,22 +359,9 @@ def import_create(
 
 
 def import_queue(*, run: Import) -> None:
-    """Run the import in a worker once the transaction that recorded it commits. A broker that
-    is down is logged, not raised: the sweeper (``imports_requeue``) queues it later."""
-
-    def send() -> None:
-        try:
-            # By name: the web process does not import the tasks module.
-            current_app.send_task(
-                IMPORT_RUN_TASK,
-                args=(str(run.pk),),
-                queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                retry=False,
-            )
-        except Exception:
-            logger.warning("Could not queue import %s; the sweeper will.", run.pk)
-
-    transaction.on_commit(send)
+    """Run the import in a worker once the transaction that recorded it commits (a broker
+    that is down: the sweeper, ``imports_requeue``, queues it later)."""
+    task_send_after_commit(IMPORT_RUN_TASK, str(run.pk))
 
 
 def imports_requeue() -> int:

@@ -23,7 +23,7 @@ from publishing.models import (
     PublicationState,
     RatingLabel,
 )
-from verification.models import Evidence, StatusChange
+from verification.models import CaptureState, Evidence, EvidenceCapture, StatusChange
 
 
 def public_condition(*, now: datetime | None = None, prefix: str = "publication__") -> Q:
@@ -118,7 +118,15 @@ def _fact_check_claims(now: datetime | None = None) -> QuerySet[Claim]:
             Prefetch("statements", Statement.objects.select_related("source")),
             Prefetch(
                 "evidence",
-                Evidence.objects.filter(public=True, withdrawn_at__isnull=True),
+                Evidence.objects.filter(public=True, withdrawn_at__isnull=True).prefetch_related(
+                    Prefetch(
+                        "captures",
+                        EvidenceCapture.objects.filter(state=CaptureState.SUCCEEDED).order_by(
+                            "-fetched_at"
+                        ),
+                        to_attr="archived",  # the newest first: the page's "archived copy"
+                    )
+                ),
                 to_attr="public_evidence",
             ),
             Prefetch(

@@ -18,6 +18,11 @@ urlpatterns = [
         views.public_evidence_file,
         name="evidence-file",
     ),
+    path(
+        "fact-checks/<uuid:claim_id>/evidence/<uuid:evidence_id>/archived/<uuid:capture_id>/",
+        views.public_capture_file,
+        name="evidence-archived",
+    ),
     path("claimants/<uuid:source_id>/", views.claimant_detail, name="claimant"),
     path("feed.atom", FactCheckFeed(), name="feed"),
     path("claimreview-feed.json", views.data_feed, name="data-feed"),

@@ -38,8 +38,8 @@ from interchange.selectors import claim_reviews
 from publishing import claimreview, selectors
 from search.backends import MAX_RESULTS, claim_search
 from search.index import Filters, query_problem
-from verification.models import Evidence
-from verification.views import evidence_file_response
+from verification.models import CaptureState, Evidence, EvidenceCapture
+from verification.views import capture_file_response, evidence_file_response
 from verification.workflow import VERDICTS
 
 _Response = TypeVar("_Response", bound=HttpResponseBase)
@@ -174,6 +174,25 @@ def public_evidence_file(request: HttpRequest, claim_id: UUID, evidence_id: UUID
         Evidence, pk=evidence_id, claim_id=claim_id, public=True, withdrawn_at__isnull=True
     )
     return _public(evidence_file_response(evidence))
+
+
+@require_safe
+def public_capture_file(
+    request: HttpRequest, claim_id: UUID, evidence_id: UUID, capture_id: UUID
+) -> FileResponse:
+    """The archived copy of a web page cited as public evidence, as a download."""
+    if not selectors.public_claims().filter(pk=claim_id).exists():
+        raise Http404("No published fact check here.")
+    capture = get_object_or_404(
+        EvidenceCapture,
+        pk=capture_id,
+        evidence_id=evidence_id,
+        evidence__claim_id=claim_id,
+        evidence__public=True,
+        evidence__withdrawn_at__isnull=True,
+        state=CaptureState.SUCCEEDED,
+    )
+    return _public(capture_file_response(capture, "content"))
 
 
 def _data_feed() -> Iterator[str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from claims import services as claim_services
 from claims.models import Claim, Source, SourceKind, Statement
@@ -15,8 +18,10 @@ from publishing import services as publishing_services
 from publishing.models import Publication
 from verification import services as verification_services
 from verification.models import (
+    CaptureState,
     Channel,
     Evidence,
+    EvidenceCapture,
     EvidenceKind,
     EvidenceStance,
     StatusChange,
@@ -139,3 +144,25 @@ def published(
         verdict(claim=claim, status=status, actor=actor)
     kwargs.setdefault("channel", Channel.ADMIN)
     return publishing_services.claim_publish(actor=actor, claim=claim, **kwargs)
+
+
+def captured(evidence: Evidence, body: bytes = b"<html><p>Archived.</p></html>") -> EvidenceCapture:
+    """A finished capture of a URL evidence item's page, written as the worker writes one
+    (the fetch itself: tests/verification/test_capture.py, against a real local site)."""
+    capture = EvidenceCapture(
+        evidence=evidence,
+        requested_by=evidence.added_by,
+        state=CaptureState.SUCCEEDED,
+        attempts=1,
+        final_url=evidence.url,
+        status_code=200,
+        headers={"content-type": "text/html"},
+        content_type="text/html",
+        size=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+        fetched_at=timezone.now(),
+    )
+    capture.content.save("page.bin", ContentFile(body), save=False)
+    capture.warc.save("page.warc.gz", ContentFile(b"WARC/1.0"), save=False)
+    capture.save()
+    return capture

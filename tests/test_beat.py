@@ -16,5 +16,6 @@ def test_every_scheduled_task_is_a_registered_task() -> None:
         "publishing.publications_announce_task",
         "verification.evidence_orphans_remove_task",
         "interchange.imports_requeue_task",
+        "verification.captures_requeue_task",
     }
     assert scheduled <= set(app.tasks)

@@ -29,7 +29,7 @@ from core.admin import ReadOnlyAdmin, RowServices, ServiceInlineFormSet, acting_
 from core.errors import StaleVersionError
 from core.forms import SERVICE_ERRORS, form_add_service_error, service_error_text
 from core.permissions import CHANGE_CLAIM_STATUS
-from verification import services
+from verification import capture, services
 from verification.forms import (
     BulkStatusChangeForm,
     ClaimStatusChangeForm,
@@ -39,6 +39,7 @@ from verification.forms import (
     stale_claims_message,
 )
 from verification.models import (
+    CaptureState,
     Channel,
     Evidence,
     EvidenceStance,
@@ -46,7 +47,11 @@ from verification.models import (
     StatusChange,
     VerdictProposal,
 )
-from verification.selectors import claim_proposals, claim_status_history
+from verification.selectors import (
+    claim_proposals,
+    claim_status_history,
+    evidence_captures_loaded,
+)
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Any]
@@ -121,6 +126,38 @@ def evidence_list(items: Iterable[Evidence]) -> SafeString | str:
         return "—"
     return format_html(
         "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((link,) for link in links))
+    )
+
+
+def captures_summary(evidence: Evidence) -> SafeString | str:
+    """A URL evidence item's captures, newest first: state, when, the downloads or why not."""
+    rows = []
+    for item in sorted(evidence.captures.all(), key=lambda c: c.requested_at, reverse=True):
+        if item.state == CaptureState.SUCCEEDED:
+            rows.append(
+                format_html(
+                    '{} {} · <a href="{}">page</a> · <a href="{}">WARC</a> · '
+                    '<span title="SHA-256">{}…</span>',
+                    item.get_state_display(),
+                    f"{item.fetched_at:%Y-%m-%d %H:%M}",
+                    reverse("capture-content", args=[item.pk]),
+                    reverse("capture-warc", args=[item.pk]),
+                    item.sha256[:12],
+                )
+            )
+        else:
+            rows.append(
+                format_html(
+                    "{} (attempt {}){}",
+                    item.get_state_display(),
+                    item.attempts,
+                    f": {item.error}" if item.error else "",
+                )
+            )
+    if not rows:
+        return "—"
+    return format_html(
+        '<ul class="captures">{}</ul>', format_html_join("", "<li>{}</li>", ((r,) for r in rows))
     )
 
 
@@ -384,10 +421,12 @@ class EvidenceAddFormSet(ServiceInlineFormSet):
 
 
 class EvidenceWithdrawFormSet(ServiceInlineFormSet):
-    editable = frozenset({"withdraw_reason", "public"})
+    editable = frozenset({"withdraw_reason", "public", "capture_again"})
     services = RowServices(row="evidence")
 
     def service_update(self, *, actor: User, obj: Any, data: dict[str, Any]) -> Evidence:
+        if data.get("capture_again"):
+            capture.capture_request(actor=actor, evidence=obj)
         if "public" in data:
             obj = services.evidence_public_set(actor=actor, evidence=obj, public=data["public"])
         if data.get("withdraw_reason"):
@@ -413,22 +452,28 @@ class EvidenceInline(_TabularInline):
         "content_type",
         "added",
         "state",
+        "captures_list",
     ]
-    fields = [*readonly_fields, "public", "withdraw_reason"]
+    fields = [*readonly_fields, "public", "withdraw_reason", "capture_again"]
     extra = 0
     can_delete = False
     verbose_name = "evidence"
     verbose_name_plural = "evidence on record"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
-        return super().get_queryset(request).select_related("added_by", "withdrawn_by")
+        evidence = super().get_queryset(request).select_related("added_by", "withdrawn_by")
+        return evidence_captures_loaded(evidence)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_fields(request, obj))
         if not self.has_change_permission(request, obj):
-            fields.remove("withdraw_reason")  # only those who may withdraw see the field
-            fields.remove("public")
+            for name in ("withdraw_reason", "public", "capture_again"):
+                fields.remove(name)  # only those who may change evidence see them
         return fields
+
+    @admin.display(description="Captures")
+    def captures_list(self, obj: Evidence) -> SafeString | str:
+        return captures_summary(obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # added with the "Add evidence" rows below

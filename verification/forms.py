@@ -163,17 +163,27 @@ class EvidenceWithdrawForm(_EvidenceModelForm):
         "record and can no longer be cited.",
     )
 
+    capture_again = forms.BooleanField(
+        required=False,
+        label="Capture again",
+        help_text="Fetch the page once more; earlier captures are kept.",
+    )
+
     class Meta:
         model = Evidence
         fields = ["public"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not self.instance._state.adding and self.instance.is_withdrawn:
+        evidence = self.instance
+        if not evidence._state.adding and evidence.is_withdrawn:
             field = self.fields["withdraw_reason"]
             field.disabled = True
             field.help_text = "Already withdrawn."
             self.fields["public"].disabled = True
+        if evidence._state.adding or evidence.is_withdrawn or not evidence.url:
+            self.fields["capture_again"].disabled = True
+            self.fields["capture_again"].help_text = "Only live URL evidence is captured."
 
     def clean_withdraw_reason(self) -> str:
         reason: str = self.cleaned_data.get("withdraw_reason", "")

@@ -123,6 +123,95 @@ class Evidence(models.Model):
         return self.withdrawn_at is not None
 
 
+class CaptureState(models.TextChoices):
+    PENDING = "pending", "Being captured"
+    SUCCEEDED = "succeeded", "Captured"
+    FAILED = "failed", "Failed"
+
+
+# Where captured pages are stored, in the default storage (MEDIA_ROOT).
+CAPTURE_DIRECTORY = "captures"
+
+
+def capture_upload_to(instance: EvidenceCapture, filename: str) -> str:
+    return f"{CAPTURE_DIRECTORY}/{uuid.uuid4().hex}-{filename}"
+
+
+class EvidenceCapture(models.Model):
+    """A copy of the page a URL evidence item cites, fetched by the server: the bytes as
+    sent, a WARC record of the response, their SHA-256, the final URL, status and headers.
+
+    Append-only: written when requested, updated by its attempts while pending, then never
+    again once it succeeded or failed (the database refuses it, and every delete). "Capture
+    again" adds another.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="captures")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        max_length=10, choices=CaptureState.choices, default=CaptureState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next attempt is due (while pending)."
+    )
+    error = models.TextField(blank=True, help_text="Why the last attempt failed.")
+    final_url = models.TextField(blank=True, help_text="Where the redirects led.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    content = models.FileField(upload_to=capture_upload_to, blank=True, max_length=200)
+    warc = models.FileField(upload_to=capture_upload_to, blank=True, max_length=200)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=CaptureState.values), name="evidencecapture_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=CaptureState.SUCCEEDED)
+                | (
+                    Q(sha256__regex=r"^[0-9a-f]{64}$", size__isnull=False)
+                    & Q(fetched_at__isnull=False, status_code__isnull=False)
+                    & ~Q(content="")
+                    & ~Q(warc="")
+                ),
+                name="evidencecapture_success_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=CaptureState.FAILED) | Q(error__regex=r"\S"),
+                name="evidencecapture_failure_has_reason",
+            ),
+        ]
+        indexes = [
+            # Captures due an attempt (the sweeper).
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state=CaptureState.PENDING),
+                name="evidencecapture_due",
+            )
+        ]
+        triggers = [
+            pgtrigger.Protect(name="evidencecapture_never_deleted", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="evidencecapture_final",
+                operation=pgtrigger.Update,
+                condition=~pgtrigger.Q(old__state=CaptureState.PENDING),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()}: {self.final_url or self.evidence.url}"
+
+
 class StatusChange(models.Model):
     """One status transition of a claim. Append-only: the database refuses UPDATE and DELETE.
 

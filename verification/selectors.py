@@ -12,6 +12,7 @@ from django.db.models.functions import JSONObject
 from claims.models import Claim
 from verification.models import (
     Evidence,
+    EvidenceCapture,
     ProposalOutcome,
     StatusChange,
     VerdictProposal,
@@ -30,6 +31,12 @@ def evidence_citable(*, claim: Claim | Any) -> QuerySet[Evidence]:
 def claim_citable_evidence(*, claim: Claim) -> QuerySet[Evidence]:
     """The evidence ``claim`` may cite, oldest first, as the status change form lists it."""
     return evidence_citable(claim=claim).order_by("added_at")
+
+
+def evidence_captures_loaded(evidence: QuerySet[Evidence]) -> QuerySet[Evidence]:
+    """``evidence`` with its captures (oldest first) and who asked for each: one query more."""
+    captures = EvidenceCapture.objects.select_related("requested_by").order_by("requested_at")
+    return evidence.prefetch_related(Prefetch("captures", queryset=captures))
 
 
 def claim_status_history(*, claim: Claim) -> QuerySet[StatusChange]:

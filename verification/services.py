@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus
@@ -27,12 +28,15 @@ from notifications.services import (
     verdict_rejected_record,
 )
 from verification import workflow
+from verification.capture import capture_create
 from verification.models import (
+    CAPTURE_DIRECTORY,
     EVIDENCE_DIRECTORY,
     EVIDENCE_FILE_OR_URL,
     REASON_MAX_LENGTH,
     Channel,
     Evidence,
+    EvidenceCapture,
     ProposalOutcome,
     StatusChange,
     StatusChangeEvidence,
@@ -55,8 +59,9 @@ def evidence_add(
     url: str = "",
     public: bool = False,
 ) -> Evidence:
-    """Attach evidence to a claim: an uploaded file (checked and hashed) or a URL; ``public``
-    to show it with the published fact check."""
+    """Attach evidence to a claim: an uploaded file (checked and hashed) or a URL (captured
+    in the background: verification/capture.py); ``public`` to show it with the published
+    fact check."""
     user = require_perm(actor, permissions.ADD_EVIDENCE, "add evidence")
     if bool(file) == bool(url):
         raise ValidationError(EVIDENCE_FILE_OR_URL)
@@ -79,39 +84,55 @@ def evidence_add(
         evidence.file.save(f"upload.{info.extension}", file, save=False)
     evidence.full_clean()
     evidence.save()
+    if evidence.url:  # kept before it rots: fetched in the background
+        capture_create(evidence=evidence, user=user)
     claim_touch(claim=locked)
     evidence_added_record(evidence=evidence, actor=user)
     return evidence
 
 
 def evidence_orphans_remove(*, older_than: timedelta, dry_run: bool = False) -> list[str]:
-    """Delete stored evidence files that no evidence refers to, stored before ``older_than``.
+    """Delete stored files that no row refers to (evidence files, captured pages and their
+    WARC records), stored before ``older_than``.
 
-    evidence_add stores the file before its row commits: when that transaction rolls back (a
-    refused admin save whose other rows failed, a crash), the file stays behind. The age keeps
-    the files of transactions still running. Returns the names deleted (or, with ``dry_run``,
+    A file is stored before its row commits: when that transaction rolls back (a refused
+    admin save whose other rows failed, a crash), the file stays behind. The age keeps the
+    files of transactions still running. Returns the names deleted (or, with ``dry_run``,
     that would be).
     """
     storage = Evidence._meta.get_field("file").storage
-    try:
-        _, names = storage.listdir(EVIDENCE_DIRECTORY)
-    except FileNotFoundError:
-        return []
     cutoff = timezone.now() - older_than
-    stored = sorted(f"{EVIDENCE_DIRECTORY}/{name}" for name in names)
     orphans: list[str] = []
-    for start in range(0, len(stored), 1000):
-        batch = stored[start : start + 1000]
-        referenced = set(Evidence.objects.filter(file__in=batch).values_list("file", flat=True))
-        orphans += [
-            name
-            for name in batch
-            if name not in referenced and storage.get_modified_time(name) < cutoff
-        ]
+    for directory, referenced_among in (
+        (EVIDENCE_DIRECTORY, _evidence_files),
+        (CAPTURE_DIRECTORY, _capture_files),
+    ):
+        try:
+            _, names = storage.listdir(directory)
+        except FileNotFoundError:
+            continue
+        stored = sorted(f"{directory}/{name}" for name in names)
+        for start in range(0, len(stored), 1000):
+            batch = stored[start : start + 1000]
+            referenced = referenced_among(batch)
+            orphans += [
+                name
+                for name in batch
+                if name not in referenced and storage.get_modified_time(name) < cutoff
+            ]
     if not dry_run:
         for name in orphans:
             storage.delete(name)
     return orphans
+
+
+def _evidence_files(names: list[str]) -> set[str]:
+    return set(Evidence.objects.filter(file__in=names).values_list("file", flat=True))
+
+
+def _capture_files(names: list[str]) -> set[str]:
+    rows = EvidenceCapture.objects.filter(Q(content__in=names) | Q(warc__in=names))
+    return {name for pair in rows.values_list("content", "warc") for name in pair}
 
 
 @transaction.atomic

@@ -220,6 +220,32 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- Verification (verification/) ---
 # Second approval: a reviewer's verdict is a proposal until another reviewer approves it.
 VERDICT_APPROVAL_REQUIRED = env.bool("VERDICT_APPROVAL_REQUIRED", default=True)
+# Evidence capture: a URL given as evidence is fetched (through the outbound guard, as
+# webhooks and imports are) and kept as its bytes and a WARC record.
+CAPTURE_MAX_BYTES = env.int("CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
+CAPTURE_TIMEOUT_SECONDS = env.float("CAPTURE_TIMEOUT_SECONDS", default=30.0)
+# Seconds before each retry of a capture that failed for a reason that may pass (a timeout,
+# a 5xx); one attempt more than there are entries, then it is failed.
+CAPTURE_RETRY_SCHEDULE = env.list("CAPTURE_RETRY_SCHEDULE", cast=float, default=[60, 600, 3600])
+# The media types kept (the page's Content-Type); anything else fails the capture.
+CAPTURE_CONTENT_TYPES = env.list(
+    "CAPTURE_CONTENT_TYPES",
+    default=[
+        "text/html",
+        "application/xhtml+xml",
+        "text/plain",
+        "text/csv",
+        "application/json",
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "video/mp4",
+        "video/webm",
+        "audio/mpeg",
+    ],
+)
 
 # --- Notifications (notifications/) ---
 PUBLISH_ANNOUNCE_SECONDS = env.float("PUBLISH_ANNOUNCE_SECONDS", default=15.0)
@@ -257,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
     "publishing-publications-announce": {
         "task": "publishing.publications_announce_task",
         "schedule": PUBLISH_ANNOUNCE_SECONDS,
+    },
+    "verification-captures-requeue": {
+        "task": "verification.captures_requeue_task",
+        "schedule": 60.0,
     },
     "verification-evidence-orphans-remove": {
         "task": "verification.evidence_orphans_remove_task",

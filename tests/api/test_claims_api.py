@@ -608,7 +608,7 @@ LISTS = [
     ("/api/v1/sources/", 1, None),  # as many as there are
     ("/api/v1/claims/{first}/appearances/", 2, PARTS),
     ("/api/v1/claims/{first}/statements/", 2, PARTS),  # with their sources
-    ("/api/v1/claims/{first}/evidence/", 2, PARTS + 1),  # with who added and withdrew it
+    ("/api/v1/claims/{first}/evidence/", 3, PARTS + 1),  # with who added and withdrew it; captures
     ("/api/v1/claims/{first}/history/", 3, PARTS),  # with actors; the evidence cited
 ]
 

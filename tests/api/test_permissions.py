@@ -89,6 +89,9 @@ MATRIX: list[tuple[Call, frozenset[str], int]] = [
     (Call("POST", CLAIM + "publish/", {}, if_match=True), REVIEW, 409),
     (Call("POST", CLAIM + "unpublish/", {"reason": "Retracted."}, if_match=True), REVIEW, 409),
     (Call("POST", URL_EVIDENCE + "public/", {"public": True}), EDIT, 200),
+    (Call("POST", URL_EVIDENCE + "capture/", {}), EDIT, 202),
+    (Call("GET", URL_EVIDENCE + "captures/{capture}/content/"), READ, 200),
+    (Call("GET", URL_EVIDENCE + "captures/{capture}/warc/"), READ, 200),
 ]
 
 
@@ -114,10 +117,12 @@ def make_user(role: str) -> User | None:
 def world() -> dict[str, str]:
     source = f.source(name="Dmitry Peskov")
     claim = f.claim(text="Russia ordered troops back to their bases.", claimant=source)
+    url_evidence = f.evidence(claim=claim)
     return {
         "claim": str(claim.pk),
         "source": str(source.pk),
-        "url_evidence": str(f.evidence(claim=claim).pk),
+        "url_evidence": str(url_evidence.pk),
+        "capture": str(f.captured(url_evidence).pk),
         "file_evidence": str(f.evidence(claim=claim, file=f.png_upload()).pk),
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ class Page:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # seconds between chunks of 16 bytes: a server that sends slowly
 
 
 class Site:
@@ -32,7 +34,16 @@ class Site:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(page.body)))
                 self.end_headers()
-                self.wfile.write(page.body)
+                if not page.drip:
+                    self.wfile.write(page.body)
+                    return
+                for start in range(0, len(page.body), 16):
+                    try:
+                        self.wfile.write(page.body[start : start + 16])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up
+                        return
+                    time.sleep(page.drip)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
