@@ -25,7 +25,9 @@ from django.utils.safestring import SafeString
 from claims import services
 from claims.models import Appearance, Claim, Source, Statement, Tag
 from claims.selectors import (
+    HISTORY_SUBJECTS,
     NEEDS_REVIEW_STATUSES,
+    claim_board,
     claim_edit_history,
     claim_list,
     claim_needing_review,
@@ -49,6 +51,7 @@ from verification.admin import (
     ClaimStatusAdminMixin,
     EvidenceAddInline,
     EvidenceInline,
+    evidence_card,
     stance_badge,
     status_badge,
 )
@@ -388,8 +391,23 @@ class ClaimAdmin(
         if obj is not None and obj.pk:
             context.update(self.status_page_context(request, obj))
             context.update(self.publication_page_context(request, obj))
-            context["edit_history"] = claim_edit_history(claim=obj)
             context.update(claim_reviews_context(obj))
+            board = claim_board(claim=obj)
+            context["board"] = board
+            context["evidence_cards"] = [evidence_card(item) for item in board.evidence]
+            context["statement_groups"] = [
+                ("Supporting", board.supporting, "supports"),
+                ("Counter-statements", board.countering, "counters"),
+                ("Context", board.context, "context"),
+            ]
+            # The history, narrowed to one kind of thing with ?history= (shown open then).
+            wanted = request.GET.get("history", "")
+            history = claim_edit_history(claim=obj)
+            if wanted in HISTORY_SUBJECTS:
+                history = [event for event in history if event.subject == wanted]
+            context["edit_history"] = history
+            context["history_filter"] = wanted if wanted in HISTORY_SUBJECTS else ""
+            context["history_subjects"] = HISTORY_SUBJECTS
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request: HttpRequest, obj: Claim, form: Any, change: bool) -> None:

@@ -17,7 +17,12 @@ from pghistory.models import Events
 from claims.models import Claim, ClaimStatus, Source, Statement, StatementStance, Tag
 from interchange.selectors import review_rows
 from publishing.models import RatingLabel
-from verification.selectors import evidence_citable, proposal_pending_json
+from verification.models import Evidence
+from verification.selectors import (
+    evidence_captures_loaded,
+    evidence_citable,
+    proposal_pending_json,
+)
 
 # Claims a reviewer still has to look at.
 NEEDS_REVIEW_STATUSES = (ClaimStatus.UNVERIFIED, ClaimStatus.IN_REVIEW)
@@ -250,3 +255,38 @@ def claim_edit_history(*, claim: Claim, limit: int = EDIT_HISTORY_LIMIT) -> list
             )
         )
     return events
+
+
+# What the claim page's history can be narrowed to: the subjects of claim_edit_history.
+HISTORY_SUBJECTS = ("Claim", "Appearance", "Statement", "Evidence", "Tag")
+
+
+@dataclass(frozen=True)
+class ReviewBoard:
+    """The claim page's comparison: what was said about the claim beside what was found."""
+
+    supporting: list[Statement]
+    countering: list[Statement]
+    context: list[Statement]
+    evidence: list[Evidence]
+
+
+def claim_board(*, claim: Claim) -> ReviewBoard:
+    """The claim's statements by stance and its evidence (withdrawn last), oldest first, in
+    three queries however many there are."""
+    statements = list(
+        Statement.objects.filter(claim=claim).select_related("source").order_by("created_at")
+    )
+    evidence = evidence_captures_loaded(
+        Evidence.objects.filter(claim=claim).select_related("added_by", "withdrawn_by")
+    )
+    by_stance = {
+        stance: [item for item in statements if item.stance == stance]
+        for stance in StatementStance.values
+    }
+    return ReviewBoard(
+        supporting=by_stance[StatementStance.SUPPORTS],
+        countering=by_stance[StatementStance.COUNTERS],
+        context=by_stance[StatementStance.CONTEXT],
+        evidence=sorted(evidence.order_by("added_at"), key=lambda item: item.is_withdrawn),
+    )

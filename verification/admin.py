@@ -161,6 +161,17 @@ def captures_summary(evidence: Evidence) -> SafeString | str:
     )
 
 
+def evidence_card(evidence: Evidence) -> dict[str, Any]:
+    """What the claim page's board shows of a piece of evidence."""
+    return {
+        "item": evidence,
+        "stance": stance_badge(evidence.stance),
+        "link": evidence_link(evidence),
+        "captures": captures_summary(evidence) if evidence.captures.all() else "",
+        "state": evidence_state(evidence) if evidence.is_withdrawn else "",
+    }
+
+
 def evidence_state(evidence: Evidence) -> SafeString:
     if evidence.withdrawn_at is None:
         return format_html("{}", "Active")

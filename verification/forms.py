@@ -175,15 +175,22 @@ class EvidenceWithdrawForm(_EvidenceModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The fields of those who may change evidence (a viewer's form has none of them).
         evidence = self.instance
+        withdraw, public, again = (
+            self.fields.get(name) for name in ("withdraw_reason", "public", "capture_again")
+        )
         if not evidence._state.adding and evidence.is_withdrawn:
-            field = self.fields["withdraw_reason"]
-            field.disabled = True
-            field.help_text = "Already withdrawn."
-            self.fields["public"].disabled = True
-        if evidence._state.adding or evidence.is_withdrawn or not evidence.url:
-            self.fields["capture_again"].disabled = True
-            self.fields["capture_again"].help_text = "Only live URL evidence is captured."
+            if withdraw is not None:
+                withdraw.disabled = True
+                withdraw.help_text = "Already withdrawn."
+            if public is not None:
+                public.disabled = True
+        if again is not None and (
+            evidence._state.adding or evidence.is_withdrawn or not evidence.url
+        ):
+            again.disabled = True
+            again.help_text = "Only live URL evidence is captured."
 
     def clean_withdraw_reason(self) -> str:
         reason: str = self.cleaned_data.get("withdraw_reason", "")

@@ -100,6 +100,7 @@ def test_reviewer_proposes_a_verdict_and_another_approves_it(
     # What the reviewers see, and what was recorded.
     assert page.locator(".claim-status-bar").inner_text().count("Misleading") == 1
     assert page.locator("#pending-proposal").count() == 0
+    page.click("#histories > summary")  # the histories are folded
     assert "rita, approved by marc" in page.locator("#status-history").inner_text()
     claim = Claim.objects.get(pk=claim.pk)
     assert claim.status == ClaimStatus.MISLEADING
