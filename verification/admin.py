@@ -148,9 +148,9 @@ def captures_summary(evidence: Evidence) -> SafeString | str:
         else:
             rows.append(
                 format_html(
-                    "{} (attempt {}){}",
+                    "{} ({}){}",
                     item.get_state_display(),
-                    item.attempts,
+                    f"attempt {item.attempts}" if item.attempts else "queued",
                     f": {item.error}" if item.error else "",
                 )
             )

@@ -375,7 +375,9 @@ def test_the_claim_page_shows_captures_and_captures_again(site: Site) -> None:
     ]
     viewer = Client()
     viewer.force_login(f.viewer())
-    assert "capture_again" not in viewer.get(page_url).content.decode()
+    seen = viewer.get(page_url).content.decode()
+    assert "capture_again" not in seen
+    assert "Being captured (queued)" in seen
     assert viewer.get(reverse("capture-warc", args=[done.pk])).status_code == 200
     anonymous = Client().get(reverse("capture-warc", args=[done.pk]))
     assert anonymous.status_code == 302  # to the sign-in page
