@@ -6,10 +6,6 @@ from api.permissions import DocsAccess
 from config.health import healthz, readyz
 from verification.views import CAPTURE_FILES, capture_download, evidence_download
 
-admin.site.site_header = "Claim tracker"
-admin.site.site_title = "Claim tracker"
-admin.site.index_title = "Review claims"
-
 docs = [DocsAccess]  # open in development; tokens and staff in production (API_DOCS_PUBLIC)
 urlpatterns = [
     path("admin/", admin.site.urls),

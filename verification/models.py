@@ -258,6 +258,15 @@ class StatusChange(models.Model):
                 fields=["claim", "claim_version"], name="statuschange_unique_version"
             ),
         ]
+        indexes = [
+            # The verdicts reached since a day, read from the index alone (the dashboard).
+            models.Index(
+                fields=["at"],
+                include=["to_status", "claim"],
+                condition=Q(to_status__in=VERDICTS),
+                name="statuschange_verdict_at",
+            ),
+        ]
         triggers = [
             pgtrigger.Protect(
                 name="statuschange_append_only", operation=pgtrigger.Update | pgtrigger.Delete

@@ -32,7 +32,7 @@ PUBLISHER_LOGO_URL = env("PUBLISHER_LOGO_URL", default="")
 PUBLIC_PAGE_SIZE = env.int("PUBLIC_PAGE_SIZE", default=20)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "dashboard.apps.ReviewAdminConfig",  # django.contrib.admin, the dashboard its front page
     "django.contrib.auth",
     "axes",
     "django.contrib.contenttypes",
@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "search",
     "publishing",
     "interchange",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- The reviewer's dashboard (dashboard/): the admin's front page ---
+# Seconds its team figures and charts (every claim counted) are kept before being computed
+# again; its lists (my claims, proposals awaiting me, recent changes) are always live.
+# 0: computed for every request.
+DASHBOARD_FIGURES_SECONDS = env.int("DASHBOARD_FIGURES_SECONDS", default=60)
 
 # --- Verification (verification/) ---
 # Second approval: a reviewer's verdict is a proposal until another reviewer approves it.
