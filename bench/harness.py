@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 RESULTS = BASE_DIR / "bench" / "results"
-CORPUS_VERSION = 2  # bump when bench/corpus.py changes what it loads
+CORPUS_VERSION = 3  # bump when bench/corpus.py changes what it loads
 SEARCH_TERMS = {
     "en": ["troops border", "sanctions", "vaccine election", "kremlin statement", "missile",
            "satellite images", "gas pipeline", "refugees bridge", "ceasefire talks", "grain ports"],

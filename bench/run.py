@@ -51,7 +51,7 @@ LIST_STATUSES = ["unverified", "in_review", "false", "misleading", "verified", "
 # Scenarios served by gunicorn beside the indexer, on the search index; then PostgreSQL's
 # search with a gunicorn of its own; then the webhooks, alone.
 SERVED = ("list", "detail", "search", "search_filtered", "public_list", "fact_check")
-SERVED += ("freshness", "transition")
+SERVED += ("freshness", "transition", "dashboard")
 SCENARIOS = (*SERVED, "search_postgres", "webhook")
 WARM_UP_SECONDS = 2
 POSTGRES_TIMEOUT = 60  # s: gunicorn's (bench/gunicorn.conf.py)
@@ -447,6 +447,60 @@ def search_postgres_scenario(
     return result
 
 
+def dashboard_scenario(bench_url: str, duration: int, clients: int) -> dict[str, Any]:
+    """The admin's front page for a reviewer with open claims (a session cookie), as served:
+    its lists read live, its figures computed at most once every DASHBOARD_FIGURES_SECONDS in
+    each worker. Then what computing the figures and drawing the charts costs (``figures``:
+    the request that finds them expired pays it), timed in this process."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from dashboard.views import figures_html
+
+    reviewer = User.objects.get(username="bench-reviewer-0")
+    User.objects.filter(pk=reviewer.pk).update(is_staff=True)
+    session = SessionStore()
+    session[SESSION_KEY] = str(reviewer.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = reviewer.get_session_auth_hash()
+    session.create()
+    cookie = f"Cookie:{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+    def get(extra: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        headers = {"Cookie": cookie.removeprefix("Cookie:"), **extra}
+        request = urllib.request.Request(BASE_URL + "/admin/", headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read()
+
+    status, _, body = get({})
+    if status != 200 or b'id="dash-mine"' not in body:
+        raise RuntimeError(f"the dashboard did not answer as a reviewer's: HTTP {status}")
+    log(f"dashboard: warming up for {WARM_UP_SECONDS}s, then {duration}s")
+    wrk("paths.lua", ["/admin/"], [cookie], WARM_UP_SECONDS, clients)
+    settled(bench_url)
+    result = wrk("paths.lua", ["/admin/"], [cookie], duration, clients)
+    settled(bench_url)
+    result["queries"] = int(get({"X-Bench-Queries": "1"})[1]["X-Bench-Queries"])
+    result["page_bytes"] = len(body)
+    result["figures_seconds"] = settings.DASHBOARD_FIGURES_SECONDS
+    settings.DASHBOARD_FIGURES_SECONDS = 0  # computed each time, in this process
+    timings = []
+    for _ in range(10):
+        started = time.perf_counter()
+        figures_html()
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    result["figures"] = {
+        "p50_ms": round(timings[len(timings) // 2], 1),
+        "max_ms": round(timings[-1], 1),
+        "runs": len(timings),
+    }
+    log(f"dashboard: {json.dumps(result)}")
+    return result
+
+
 def transition_scenario(bench_url: str, token: str, duration: int, clients: int) -> dict:
     """Clients race on overlapping claims; every accepted transition must be in the history."""
     import psycopg
@@ -652,6 +706,10 @@ def main() -> int:
             )
             if "freshness" in only:
                 results["freshness"] = freshness_scenario(bench_url, token, root)
+            if "dashboard" in only:
+                results["dashboard"] = dashboard_scenario(
+                    bench_url, options.duration, options.clients
+                )
             if "transition" in only:
                 results["transition"] = transition_scenario(
                     bench_url, token, options.duration, max(options.clients, 8)

@@ -18,6 +18,7 @@ from bench import floor
 from bench.corpus import corpus_load
 from bench.harness import BASE_DIR, django_env
 from claims.models import Claim, Statement
+from dashboard.selectors import dashboard_figures
 from search.indexer import index_rebuild
 from tests import factories
 from tests.notifications.conftest import test_database_url as database_url
@@ -51,6 +52,11 @@ def test_corpus_loads_and_the_floor_returns_what_the_api_lists(settings: Any) ->
         changes = list(StatusChange.objects.filter(claim=claim).order_by("claim_version"))
         assert changes[-1].to_status == claim.status
         assert [c.claim_version for c in changes] == list(range(2, claim.version + 1))
+    # Its three years end a month ago: the dashboard's last year holds verdicts to chart.
+    figures = dashboard_figures()
+    assert figures.claims == SCALE
+    assert sum(map(sum, figures.verdicts_per_week.values())) > 0
+    assert figures.median_days_year is not None
 
     client = APIClient()
     client.force_authenticate(reviewer)
