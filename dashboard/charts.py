@@ -7,6 +7,7 @@ picture, with its values printed on it where they fit and in a table beside it.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pygal
@@ -69,9 +70,22 @@ def _svg(chart: Any, label: str) -> SafeString:
     return mark_safe(etree.tostring(root, encoding="unicode"))  # noqa: S308
 
 
+def _count_ticks(largest: int) -> list[int]:
+    """Whole-number ticks from 0 to ``largest`` or just past it, at most 9, a step of 1, 2 or
+    5 times a power of ten apart: counts have no fractions, which pygal's own ticks show."""
+    step = 1
+    for factor in itertools.cycle((2, 2.5, 2)):  # 1, 2, 5, 10, 20, 50, 100, ...
+        if largest <= 8 * step:
+            break
+        step = int(step * factor)
+    return list(range(0, largest + step, step)) if largest else [0, 1]
+
+
 def verdicts_per_week_chart(figures: Figures) -> SafeString:
+    weekly = [sum(week) for week in zip(*figures.verdicts_per_week.values(), strict=True)]
     chart = _chart(
         pygal.StackedBar,
+        y_labels=_count_ticks(max(weekly, default=0)),
         x_label_rotation=0,
         show_minor_x_labels=False,
         x_labels_major_every=4,
@@ -89,11 +103,13 @@ def median_days_chart(figures: Figures) -> SafeString:
         STATUS_COLOURS[ClaimStatus.IN_REVIEW],
         show_legend=False,
         print_values=True,
-        value_formatter=lambda days: f"{days:g}" if days is not None else "",
+        value_formatter=lambda days: f"{days:,g}" if days is not None else "",
         allow_interruptions=True,
         dots_size=4,
+        truncate_label=-1,
+        margin_right=48,  # room for the last month's value
     )
-    chart.x_labels = [month.strftime("%b %Y") for month in figures.months]
+    chart.x_labels = [month.strftime("%b %y") for month in figures.months]
     chart.add("Median days", figures.median_days)
     return _svg(chart, "Median days from first seen to verdict, by month of the verdict")
 
@@ -105,6 +121,8 @@ def open_per_reviewer_chart(figures: Figures) -> SafeString:
     chart = _chart(
         pygal.HorizontalBar,
         STATUS_COLOURS[ClaimStatus.IN_REVIEW],
+        y_labels=_count_ticks(max((n for _, n in rows), default=0)),
+        margin_right=48,  # room for the busiest's count
         height=max(160, 40 + 26 * len(rows)),
         show_legend=False,
         print_values=True,

@@ -260,3 +260,13 @@ def test_query_count_is_pinned(
     # Kept figures: the lists only.
     with django_assert_num_queries(4 + 3 + counted):
         assert client.get(INDEX).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("largest", "ticks"),
+    [(0, [0, 1]), (2, [0, 1, 2]), (9, [0, 2, 4, 6, 8, 10]), (2800, list(range(0, 3001, 500)))],
+)
+def test_count_axes_have_whole_number_ticks(largest: int, ticks: list[int]) -> None:
+    from dashboard.charts import _count_ticks
+
+    assert _count_ticks(largest) == ticks
