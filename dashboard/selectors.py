@@ -2,7 +2,7 @@
 
 The lists are a handful of small index reads. The figures (counts by status, verdicts per
 week, time to a verdict, open claims per reviewer) aggregate every claim, so the admin's
-front page keeps them for ``DASHBOARD_FIGURES_SECONDS`` (``dashboard.sites``).
+front page keeps them for ``DASHBOARD_FIGURES_SECONDS`` (``dashboard.views``).
 """
 
 from __future__ import annotations
@@ -107,7 +107,11 @@ def reviewer_desk(*, reviewer: Any, may_approve: bool) -> Desk:
         "updated_at", "id"
     )
     awaiting = proposals_awaiting(reviewer=reviewer) if may_approve else None
-    recent = Claim.objects.select_related("assignee").order_by("-updated_at", "-id")
+    recent = (
+        Claim.objects.select_related("assignee")
+        .only("id", "text", "status", "updated_at", "assignee__username")
+        .order_by("-updated_at", "-id")
+    )
     return Desk(
         mine=_listed(mine.only("id", "text", "status", "updated_at")),
         awaiting=_listed(awaiting) if awaiting is not None else None,
