@@ -494,51 +494,60 @@ class ClaimEvidenceApi(ClaimPartApi, generics.ListCreateAPIView[Evidence]):
         return Response(output.data, status=status.HTTP_201_CREATED)
 
 
+class EvidencePartApi(ClaimPartApi):
+    """Base of the operations on one piece of the claim's evidence: it must be the claim's."""
+
+    @cached_property
+    def evidence(self) -> Evidence:
+        return get_object_or_404(Evidence, claim=self.claim, pk=self.kwargs["evidence_id"])
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.evidence  # noqa: B018 (missing evidence is a 404 before the body is looked at)
+
+
 @schema.evidence_withdraw
-class EvidenceWithdrawApi(ClaimPartApi):
+class EvidenceWithdrawApi(EvidencePartApi):
     """Withdraws evidence with a reason; it stays on record and can no longer be cited."""
 
     serializer_class = WithdrawInputSerializer
     required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.CHANGE_EVIDENCE]}
 
     def post(self, request: Request, claim_id: Any, evidence_id: Any) -> Response:
-        evidence = get_object_or_404(Evidence, claim=self.claim, pk=evidence_id)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         evidence = verification_services.evidence_withdraw(
-            actor=request.user, evidence=evidence, reason=serializer.validated_data["reason"]
+            actor=request.user, evidence=self.evidence, reason=serializer.validated_data["reason"]
         )
         return Response(EvidenceSerializer(evidence, context={"request": request}).data)
 
 
 @schema.evidence_public
-class EvidencePublicApi(ClaimPartApi):
+class EvidencePublicApi(EvidencePartApi):
     """Shows the evidence with the published fact check, or keeps it internal."""
 
     serializer_class = EvidencePublicInputSerializer
     required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.CHANGE_EVIDENCE]}
 
     def post(self, request: Request, claim_id: Any, evidence_id: Any) -> Response:
-        evidence = get_object_or_404(Evidence, claim=self.claim, pk=evidence_id)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         evidence = verification_services.evidence_public_set(
-            actor=request.user, evidence=evidence, public=serializer.validated_data["public"]
+            actor=request.user, evidence=self.evidence, public=serializer.validated_data["public"]
         )
         return Response(EvidenceSerializer(evidence, context={"request": request}).data)
 
 
 @schema.evidence_capture
-class EvidenceCaptureApi(ClaimPartApi):
+class EvidenceCaptureApi(EvidencePartApi):
     """Captures a URL evidence item's page again (earlier captures are kept): 202."""
 
     serializer_class = NoInputSerializer
     required_perms = {"POST": [permissions.VIEW_CLAIM, permissions.ADD_EVIDENCE]}
 
     def post(self, request: Request, claim_id: Any, evidence_id: Any) -> Response:
-        evidence = get_object_or_404(Evidence, claim=self.claim, pk=evidence_id)
         self.get_serializer(data=request.data).is_valid(raise_exception=True)
-        pending = capture.capture_request(actor=request.user, evidence=evidence)
+        pending = capture.capture_request(actor=request.user, evidence=self.evidence)
         output = EvidenceCaptureSerializer(pending, context={"request": request})
         return Response(output.data, status=status.HTTP_202_ACCEPTED)
 
@@ -560,14 +569,14 @@ class CaptureDownloadApi(ClaimPartApi):
 
 
 @schema.evidence_download
-class EvidenceDownloadApi(ClaimPartApi):
+class EvidenceDownloadApi(EvidencePartApi):
     """The stored file of a piece of evidence (a URL has none: 404)."""
 
     content_negotiation_class = FileNegotiation
     required_perms = {"GET": [permissions.VIEW_CLAIM, permissions.VIEW_EVIDENCE]}
 
     def get(self, request: Request, claim_id: Any, evidence_id: Any) -> FileResponse:
-        return evidence_file_response(get_object_or_404(Evidence, claim=self.claim, pk=evidence_id))
+        return evidence_file_response(self.evidence)
 
 
 @schema.claim_history
