@@ -487,3 +487,31 @@ def capture_download(view: Any) -> Any:
 
 def claim_history(view: Any) -> Any:
     return extend_schema_view(get=extend_schema(summary="A claim's status history"))(view)
+
+
+def claims_similar(view: Any) -> Any:
+    view = _with_problem_statuses(get=(400,))(view)
+    return extend_schema_view(
+        get=extend_schema(
+            summary="Has this been checked before? The claims most like a text",
+            operation_id="claims_similar_to_text",
+            description="Suggestions, best first: the same text, near-identical wording "
+            "(trigram similarity), the same meaning in any language (multilingual "
+            "embeddings), each with its score and why it matched, the claim's status and "
+            "other publishers' fact checks of it. A person decides what is a duplicate.",
+            parameters=[serializers.SimilarQuerySerializer],
+            responses={200: serializers.SimilarResultsSerializer},
+        )
+    )(view)
+
+
+def claim_similar(view: Any) -> Any:
+    view = _with_problem_statuses(get=(400,))(view)
+    return extend_schema_view(
+        get=extend_schema(
+            summary="The claims most like a claim (itself left out)",
+            operation_id="claim_similar",
+            parameters=[serializers.SimilarScopeSerializer],
+            responses={200: serializers.SimilarResultsSerializer},
+        )
+    )(view)

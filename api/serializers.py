@@ -37,6 +37,8 @@ from claims.models import (
 )
 from claims.text import WebAddressField as WebAddressModelField
 from claims.text import multi_line, single_line, web_address, web_address_normalise
+from matching.selectors import LIMIT_MAX as SIMILAR_LIMIT_MAX
+from matching.selectors import known_language
 from publishing.models import PublicationState
 from publishing.selectors import public_url as fact_check_url
 from publishing.selectors import publication_state
@@ -900,3 +902,92 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChange]):
             "at",
         ]
         read_only_fields = fields
+
+
+class QueryParameters(serializers.Serializer[Any]):
+    """A query string's parameters: one given empty is refused, not read as not given."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        blank = {
+            name: [serializers.CharField.default_error_messages["blank"]]
+            for name, field in self.fields.items()
+            if data.get(name) == "" and not getattr(field, "allow_blank", False)
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
+
+class SimilarScopeSerializer(QueryParameters):
+    """Which claims claims/{id}/similar/ suggests (matching.selectors.Scope)."""
+
+    external = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="Also suggest the fact checks imported from other publishers (false: only "
+        "this organisation's own claims).",
+    )
+    since_days = serializers.IntegerField(
+        required=False, min_value=1, max_value=36_500,
+        help_text="Only claims recorded in the last so many days.",
+    )  # fmt: skip
+    min_score = serializers.FloatField(
+        required=False, min_value=0.0, max_value=1.0, default=0.0,
+        help_text="Only suggestions scoring at least this (each layer's threshold applies too).",
+    )  # fmt: skip
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=SIMILAR_LIMIT_MAX, default=10
+    )
+
+
+class SimilarQuerySerializer(SimilarScopeSerializer):
+    """The query of claims/similar/: a text not saved as a claim, and the scope."""
+
+    text = ProseField(
+        max_length=CLAIM_TEXT_MAX_LENGTH, help_text="The claim to look for, as it was made."
+    )
+    lang = serializers.CharField(
+        required=False, max_length=16, validators=[known_language],
+        help_text="The text's language: an ISO 639 code such as en, ru or uk.",
+    )  # fmt: skip
+
+
+class SimilarClaimSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    url = serializers.URLField(help_text="The claim in the API.")
+    text = serializers.CharField()
+    language = serializers.CharField()
+    status = serializers.ChoiceField(choices=ClaimStatus.choices)
+    created_at = serializers.DateTimeField()
+    reviews = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Other publishers' fact checks of it (publisher_name, publisher_site, "
+        "rating_label as they wrote it, url).",
+    )
+
+
+class SimilarSerializer(serializers.Serializer[Any]):
+    """A claim like the one looked for, why, and how alike."""
+
+    claim = SimilarClaimSerializer()
+    match = serializers.ChoiceField(
+        choices=[("text", "Same text"), ("wording", "Near-identical wording"),
+                 ("meaning", "Same meaning")],
+        help_text="The layer that matched (the first of text, wording, meaning).",
+    )  # fmt: skip
+    reason = serializers.CharField(help_text="Why it matched, in words.")
+    score = serializers.FloatField(help_text="The matching layer's score, 0 to 1.")
+    scores = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Every layer's score that was computed: text (1 or 0), wording (trigram "
+        "similarity), meaning (cosine of the embeddings).",
+    )
+
+
+class SimilarResultsSerializer(serializers.Serializer[Any]):
+    results = SimilarSerializer(many=True)
+    thresholds = serializers.DictField(child=serializers.FloatField())
+    unavailable = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Layers not consulted, and why (the similar-claim index being built).",
+    )

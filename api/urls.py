@@ -53,6 +53,8 @@ urlpatterns = [
         name="evidence-download",
     ),
     path(f"{claim}history/", views.ClaimHistoryApi.as_view(), name="claim-history"),
+    path(f"{claim}similar/", views.ClaimSimilarApi.as_view(), name="claim-similar"),
+    path("claims/similar/", views.ClaimsSimilarApi.as_view(), name="claims-similar"),
     path("claims/export/", ClaimExportApi.as_view(), name="claim-export"),
     path("", include(router.urls)),
     path("", include("notifications.urls")),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
@@ -45,6 +47,9 @@ from api.serializers import (
     NoInputSerializer,
     PublishInputSerializer,
     RejectInputSerializer,
+    SimilarQuerySerializer,
+    SimilarResultsSerializer,
+    SimilarScopeSerializer,
     SourceSerializer,
     StatementInputSerializer,
     StatementSerializer,
@@ -58,6 +63,7 @@ from claims import selectors
 from claims import services as claim_services
 from claims.models import Appearance, Claim, ClaimStatus, Source, Statement
 from core import permissions
+from matching.selectors import Scope, claims_similar
 from publishing import services as publishing_services
 from publishing.selectors import public_condition
 from search.backends import claim_search
@@ -594,6 +600,65 @@ class ClaimHistoryApi(ClaimPartApi, generics.ListAPIView[StatusChange]):
             .select_related("actor", "proposal__proposed_by")
             .prefetch_related("evidence")
         )
+
+
+def similar_response(request: Request, text: str, language: str, given: dict[str, Any]) -> Response:
+    """The claims most like ``text``, within the scope ``given`` (SimilarScopeSerializer's)."""
+    scope = Scope(
+        external=given["external"],
+        since_days=given.get("since_days"),
+        min_score=given["min_score"],
+        limit=given["limit"],
+        exclude=given.get("exclude", ""),
+    )
+    similar = claims_similar(text, language=language, scope=scope)
+    results = [
+        {
+            "claim": {
+                **found.claim,
+                "url": request.build_absolute_uri(
+                    reverse("api:claim-detail", args=[found.claim["id"]])
+                ),
+            },
+            "match": found.layer,
+            "reason": found.reason,
+            "score": found.score,
+            "scores": found.scores,
+        }
+        for found in similar.suggestions
+    ]
+    data = {
+        "results": results,
+        "thresholds": {"text": 1.0, **settings.SIMILAR_THRESHOLDS},
+        "unavailable": similar.unavailable,
+    }
+    return Response(SimilarResultsSerializer(data).data)
+
+
+@schema.claims_similar
+class ClaimsSimilarApi(APIView):
+    """Has this been checked before? The claims most like a text not saved as a claim."""
+
+    required_perms = {"GET": [permissions.VIEW_CLAIM]}
+
+    def get(self, request: Request) -> Response:
+        query = SimilarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        given = query.validated_data
+        return similar_response(request, given["text"], given.get("lang", ""), given)
+
+
+@schema.claim_similar
+class ClaimSimilarApi(ClaimPartApi):
+    """The claims most like a saved claim (itself left out)."""
+
+    required_perms = {"GET": [permissions.VIEW_CLAIM]}
+
+    def get(self, request: Request, claim_id: Any) -> Response:
+        query = SimilarScopeSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        given = {**query.validated_data, "exclude": str(self.claim.pk)}
+        return similar_response(request, self.claim.text, self.claim.language, given)
 
 
 class ApiRootApi(APIView):

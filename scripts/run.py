@@ -116,6 +116,8 @@ def children(port: str) -> list[Child]:
         ),
         # Keeps this host's search index (SEARCH_INDEX_DIR) in step with the database.
         Child("search indexer", [PYTHON, "manage.py", "search_index"]),
+        # And the similar-claim index (SIMILAR_INDEX_DIR): the claims' embeddings.
+        Child("similar-claim indexer", [PYTHON, "manage.py", "search_index", "--index", "similar"]),
     ]
 
 

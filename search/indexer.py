@@ -1,5 +1,10 @@
 """The indexer: applies the change log to an index, in order, from each claim's current state.
 
+Two kinds of index follow the log, each in generations under a root directory of its own: the
+search index (search.index.ClaimIndex, the default ``kind``) and the similar-claim index
+(matching.vectors.VectorIndex). Both take documents (``put``, ``remove``), ``commit`` them
+with the position of the last change applied, and say where they stand (``position``).
+
 ``index_apply`` reads the changes after the index's position, re-reads every changed claim from
 PostgreSQL (a claim gone is removed), writes them and commits with the position of the last
 change applied. Replays are harmless (a claim is replaced by its current state), so a process
@@ -18,7 +23,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils.module_loading import import_string
 
 from search.index import (
     ClaimDocument,
@@ -34,10 +41,9 @@ from search.index import (
 logger = logging.getLogger(__name__)
 
 BATCH = 1_000
-# How often an idle indexer looks for changes; how often at most it commits (makes changes
-# searchable): a change waits at most that long after it is read.
+# How often an idle indexer looks for changes (it commits at most every kind.COMMIT_SECONDS:
+# a change waits at most that long after it is read).
 POLL_SECONDS = 0.1
-COMMIT_SECONDS = 0.25
 # How often an idle indexer opens its index as a reader would, to rebuild it if damaged.
 CHECK_SECONDS = 10.0
 
@@ -108,6 +114,17 @@ WHERE claim.id = ANY(%s::uuid[])
 """
 
 
+def index_kind(name: str) -> tuple[Any, Path]:
+    """The class of the index ``name`` of SEARCH_INDEXES, and its root directory."""
+    try:
+        path, setting = settings.SEARCH_INDEXES[name]
+    except KeyError:
+        raise ValueError(
+            f"there is no index {name!r}; there are {', '.join(settings.SEARCH_INDEXES)}"
+        ) from None
+    return import_string(path), Path(getattr(settings, setting))
+
+
 def claim_documents(ids: list[str]) -> list[ClaimDocument]:
     """What the index holds of these claims, as PostgreSQL has them now."""
     with connection.cursor() as cursor:
@@ -117,7 +134,7 @@ def claim_documents(ids: list[str]) -> list[ClaimDocument]:
     return [ClaimDocument(**dict(zip(names, row, strict=True))) for row in rows]
 
 
-def index_stage(index: ClaimIndex, after: Position, *, batch: int = BATCH) -> tuple[int, Position]:
+def index_stage(index: Any, after: Position, *, batch: int = BATCH) -> tuple[int, Position]:
     """Write the changes after ``after`` (at most ``batch``) into ``index``, not committed:
     how many, and the position of the last (``after`` when there were none)."""
     with connection.cursor() as cursor:
@@ -133,7 +150,7 @@ def index_stage(index: ClaimIndex, after: Position, *, batch: int = BATCH) -> tu
     return len(pending), Position(txid, row)
 
 
-def index_apply(index: ClaimIndex, *, batch: int = BATCH) -> int:
+def index_apply(index: Any, *, batch: int = BATCH) -> int:
     """Apply the next changes (at most ``batch``) to ``index`` and commit; how many."""
     applied, position = index_stage(index, index.position(), batch=batch)
     if applied:
@@ -141,42 +158,44 @@ def index_apply(index: ClaimIndex, *, batch: int = BATCH) -> int:
     return applied
 
 
-def index_ready(root: Path) -> ClaimIndex:
+def index_ready(root: Path, *, kind: Any = ClaimIndex) -> Any:
     """The index in use under ``root``, for writing; rebuilt first when there is none, when it
     is damaged or of another schema, or when the change log no longer covers it (it is not
     registered: never, or dropped for lagging beyond the log's retention)."""
     try:
-        index = generation_open(root, writable=True)
+        index = generation_open(root, writable=True, kind=kind)
     except IndexUnavailableError as error:
-        return _index_replaced(root, None, str(error))
+        return _index_replaced(root, None, str(error), kind)
     if not index_report(index):
         return _index_replaced(
             root,
             index,
-            f"the change log no longer covers the search index in {index.path} (it is not "
+            f"the change log no longer covers the {kind.NAME} in {index.path} (it is not "
             "registered, or fell behind by more than the log's retention)",
+            kind,
         )
     return index
 
 
-def _index_replaced(root: Path, index: ClaimIndex | None, why: str) -> ClaimIndex:
+def _index_replaced(root: Path, index: Any, why: str, kind: Any) -> Any:
     """A rebuilt index in place of ``index`` (or of none), saying ``why`` in the logs."""
-    logger.warning("Rebuilding the search index: %s.", why)
+    logger.warning("Rebuilding the %s: %s.", kind.NAME, why)
     if index is not None:
         index.close()
         index_unregister(index.path)
-    return index_rebuild(root, writable=True)
+    return index_rebuild(root, writable=True, kind=kind)
 
 
 def index_follow(
     root: Path,
     *,
+    kind: Any = ClaimIndex,
     until: Callable[[], bool] = lambda: False,
-    ready: Callable[[ClaimIndex], None] = lambda index: None,
+    ready: Callable[[Any], None] = lambda index: None,
 ) -> None:
     """Apply changes as they come to the generation in use under ``root`` (``ready`` is told
     when it is), following a swap to a rebuilt one, until ``until()`` says stop."""
-    index = index_ready(root)
+    index = index_ready(root, kind=kind)
     ready(index)
     staged = index.position()  # written into the index; searchable once committed
     waiting = False  # changes written, not yet committed
@@ -185,26 +204,24 @@ def index_follow(
         if generation_current(root) != index.path:  # search_rebuild swapped one in
             index.close()
             index_unregister(index.path)
-            index = index_ready(root)
+            index = index_ready(root, kind=kind)
             staged, waiting = index.position(), False
         applied, staged = index_stage(index, staged)
         waiting = waiting or bool(applied)
-        # A commit costs the same for one change or a thousand (30 ms at a million claims,
-        # bench/): at most one every COMMIT_SECONDS, so that a change waits at most that long.
-        due = committed + COMMIT_SECONDS - time.monotonic()
+        due = committed + kind.COMMIT_SECONDS - time.monotonic()
         if waiting and due <= 0:
             index.commit(staged)
             waiting, committed = False, time.monotonic()
             if not index_report(index):
                 index.close()
-                index = index_ready(root)
+                index = index_ready(root, kind=kind)
                 staged = index.position()
         if not (applied or waiting) and time.monotonic() - checked >= CHECK_SECONDS:
             checked = time.monotonic()
             try:  # as the web processes open it: damage they would meet is mended here
-                ClaimIndex.built(index.path)
+                kind.built(index.path)
             except IndexUnavailableError as error:
-                index = _index_replaced(root, index, str(error))
+                index = _index_replaced(root, index, str(error), kind)
                 staged = index.position()
         if not applied:
             time.sleep(min(POLL_SECONDS, due) if waiting and due > 0 else POLL_SECONDS)
@@ -219,7 +236,8 @@ def index_rebuild(
     progress: Callable[[int, int], None] = lambda done, of: None,
     batch: int = BATCH,
     writable: bool = False,
-) -> ClaimIndex:
+    kind: Any = ClaimIndex,
+) -> Any:
     """Build a new generation from every claim in PostgreSQL beside the one in use, apply the
     changes made meanwhile, and swap it in; the indexer follows (search_rebuild). The new
     generation is registered from the start, so the log keeps what it has to replay.
@@ -233,7 +251,7 @@ def index_rebuild(
     with connection.cursor() as cursor:
         cursor.execute("SELECT id::text FROM claims_claim ORDER BY id")
         ids = [claim_id for (claim_id,) in cursor.fetchall()]
-    index = ClaimIndex(directory, writable=True)
+    index = kind(directory, writable=True)
     for start in range(0, len(ids), batch):
         index.put(claim_documents(ids[start : start + batch]))
         progress(min(start + batch, len(ids)), len(ids))
@@ -266,7 +284,7 @@ def index_register(directory: Path, position: Position) -> None:
         )
 
 
-def index_report(index: ClaimIndex) -> bool:
+def index_report(index: Any) -> bool:
     """Record where ``index`` stands; False when it is not registered (see SearchIndex)."""
     position = index.position()
     with connection.cursor() as cursor:

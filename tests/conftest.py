@@ -35,9 +35,10 @@ def _media_root(settings: Settings, tmp_path: Path) -> None:
 
 @pytest.fixture(autouse=True)
 def _search_index_dir(settings: Settings, tmp_path: Path) -> None:
-    """Each test has a search index directory of its own, empty: searches go to PostgreSQL
-    until the test builds an index (``search_engine``)."""
+    """Each test has search and similar-claim index directories of its own, empty: searches go
+    to PostgreSQL until the test builds an index (``search_engine``)."""
     settings.SEARCH_INDEX_DIR = tmp_path / "search"
+    settings.SIMILAR_INDEX_DIR = tmp_path / "similar"
 
 
 @pytest.fixture(params=["index", "postgres"])

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "publishing",
     "interchange",
     "dashboard",
+    "matching",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,17 @@ SEARCH_INDEX_DIR = Path(env("SEARCH_INDEX_DIR", default=str(VAR_DIR / "search"))
 SEARCH_BACKEND = env("SEARCH_BACKEND", default="index")
 if SEARCH_BACKEND not in ("index", "postgres"):
     raise ImproperlyConfigured(f'SEARCH_BACKEND is "index" or "postgres", not {SEARCH_BACKEND!r}.')
+# The similar-claim index (matching/): the claims' embeddings, derived like the search index.
+SIMILAR_INDEX_DIR = Path(env("SIMILAR_INDEX_DIR", default=str(VAR_DIR / "similar")))
+# The indexes that follow the change log (manage.py search_index --index NAME): each a class
+# and the setting naming its root directory.
+SEARCH_INDEXES = {
+    "search": ("search.index.ClaimIndex", "SEARCH_INDEX_DIR"),
+    "similar": ("matching.vectors.VectorIndex", "SIMILAR_INDEX_DIR"),
+}
+# The score at which a layer's match is suggested, chosen on the labelled set (README,
+# Similar claims; make eval-similar): trigram similarity of the wording, cosine of meaning.
+SIMILAR_THRESHOLDS = {"wording": 0.34, "meaning": 0.89}
 # Changes to claims older than this are pruned from the search change log even when an index
 # has not applied them; that index is rebuilt (README, Search index).
 SEARCH_CHANGE_RETENTION_DAYS = env.float("SEARCH_CHANGE_RETENTION_DAYS", default=7.0)

@@ -18,7 +18,7 @@ from django.core.management import call_command
 
 from harness.worker import wait_until
 from search.index import ClaimIndex, generation_current, generation_open
-from search.indexer import COMMIT_SECONDS, index_name
+from search.indexer import index_name
 from search.models import SearchIndex
 from tests import factories as f
 from tests.notifications.conftest import test_database_url as database_url
@@ -123,7 +123,7 @@ def test_changes_are_committed_together_within_the_commit_interval(
     indexer: Indexer, tmp_path: Path
 ) -> None:
     """A commit costs as much for one change as for many: the indexer commits at most every
-    COMMIT_SECONDS, not after every poll."""
+    ClaimIndex.COMMIT_SECONDS, not after every poll."""
     position = generation_current(tmp_path / "index") / "position.json"
     commits: set[int] = set()
     writing = threading.Event()
@@ -148,7 +148,7 @@ def test_changes_are_committed_together_within_the_commit_interval(
     watcher.join()
 
     assert searched
-    assert len(commits) - 1 <= elapsed / COMMIT_SECONDS + 2, (len(commits), elapsed)
+    assert len(commits) - 1 <= elapsed / ClaimIndex.COMMIT_SECONDS + 2, (len(commits), elapsed)
 
 
 def test_an_index_damaged_under_a_running_indexer_is_rebuilt(

@@ -9,12 +9,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from search.index import IndexBusyError
-from search.indexer import index_apply, index_follow, index_ready, index_report
+from search.indexer import index_apply, index_follow, index_kind, index_ready, index_report
 
 
 class Command(BaseCommand):
     help = (
-        "Apply the search change log to the index in SEARCH_INDEX_DIR, as changes come, until "
+        "Apply the search change log to the index in SEARCH_INDEX_DIR (or, with --index "
+        "similar, SIMILAR_INDEX_DIR), as changes come, until "
         "stopped (SIGTERM or Ctrl-C), following a rebuilt index when search_rebuild swaps it "
         "in. An index that is missing, damaged, of another version or no longer covered by "
         "the log is rebuilt first. One indexer per index: a second one exits."
@@ -22,12 +23,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Apply what is pending, then exit.")
+        parser.add_argument(
+            "--index",
+            choices=list(settings.SEARCH_INDEXES),
+            default="search",
+            help="Which index: the search index (SEARCH_INDEX_DIR, the default) or the "
+            "similar-claim index of the claims' embeddings (SIMILAR_INDEX_DIR).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        root = settings.SEARCH_INDEX_DIR
+        kind, root = index_kind(options["index"])
         try:
             if options["once"]:
-                index = index_ready(root)
+                index = index_ready(root, kind=kind)
                 applied = 0
                 while done := index_apply(index):
                     applied += done
@@ -44,6 +52,7 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, stop)
             index_follow(
                 root,
+                kind=kind,
                 until=lambda: stopping,
                 ready=lambda index: self.stdout.write(
                     f"Indexing into {index.path}, from {index.position()}."

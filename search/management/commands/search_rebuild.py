@@ -1,4 +1,5 @@
-"""``manage.py search_rebuild``: a fresh search index from PostgreSQL, swapped in."""
+"""``manage.py search_rebuild``: a fresh search (or similar-claim) index from PostgreSQL,
+swapped in."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
-from search.indexer import index_rebuild
+from search.indexer import index_kind, index_rebuild
 
 
 class Command(BaseCommand):
@@ -18,7 +19,16 @@ class Command(BaseCommand):
         "running indexer follows it. For a lost, damaged or drifting index (search_check)."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--index",
+            choices=list(settings.SEARCH_INDEXES),
+            default="search",
+            help="Which index: the search index (the default) or the similar-claim index.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        kind, root = index_kind(options["index"])
         started = time.monotonic()
         shown = [0.0]
 
@@ -33,7 +43,7 @@ class Command(BaseCommand):
                 )
                 self.stdout.flush()
 
-        index = index_rebuild(settings.SEARCH_INDEX_DIR, progress=progress)
+        index = index_rebuild(root, progress=progress, kind=kind)
         self.stdout.write("")
         self.stdout.write(
             f"Rebuilt in {time.monotonic() - started:.1f} s: {index.count():,} claims in "

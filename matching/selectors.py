@@ -1,0 +1,183 @@
+"""Has this been checked before? The claims most like a text, layer by layer (matching.layers).
+
+``claims_similar`` gathers candidates three ways, then scores and keeps those a layer matches:
+
+- the same text: PostgreSQL's index of claims' text keys (``claim_text_key``);
+- near-identical wording: the claims sharing most words with the text in the search index
+  (BM25; PostgreSQL full-text while the index is unavailable), scored by trigram similarity;
+- the same meaning, in any language: the nearest claims to the text's embedding in the
+  similar-claim index (matching.vectors), scored by cosine.
+
+The candidates' rows come from PostgreSQL, within the scope asked for. Suggestions only: a
+person decides what is a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Value
+from django.utils import timezone
+
+from claims.models import Claim, claim_text_key
+from claims.search import claim_fulltext
+from interchange.models import Review
+from matching.layers import LAYERS, REASONS, embeddings, text_key, trigrams, wording_similarity
+from search.backends import _index_engine
+from search.index import LANGUAGES, QUERY_MAX_WORDS, IndexUnavailableError, generation_open
+
+logger = logging.getLogger(__name__)
+
+# How many candidates each layer brings: the best are scored, the rest never seen.
+CANDIDATES = 50
+LIMIT_MAX = 50
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which claims are suggested (Meedan Check's options): the organisation's own claims
+    only, or also the fact checks imported from other publishers; only those recorded in the
+    last ``since_days``; only scores of at least ``min_score`` (above each layer's
+    threshold); at most ``limit``; never ``exclude`` (the claim itself)."""
+
+    external: bool = True
+    since_days: int | None = None
+    min_score: float = 0.0
+    limit: int = 10
+    exclude: str = ""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    claim: dict[str, Any]  # id, text, language, status, created_at, reviews
+    layer: str  # the best layer that matched: "text", "wording" or "meaning"
+    score: float  # that layer's
+    scores: dict[str, float] = field(default_factory=dict)  # every layer's that was computed
+
+    @property
+    def reason(self) -> str:
+        reason = REASONS[self.layer]
+        if self.layer == "meaning" and self.claim.get("language_differs"):
+            reason += " in another language"
+        return reason
+
+
+@dataclass(frozen=True)
+class Similar:
+    suggestions: list[Suggestion]
+    unavailable: dict[str, str]  # layer -> why it was not consulted
+
+
+class _VectorReader:
+    """This host's similar-claim index, opened once per process and per generation."""
+
+    def __init__(self) -> None:
+        self._index: Any = None
+
+    def reader(self) -> Any:
+        from matching.vectors import VectorIndex
+
+        root = Path(settings.SIMILAR_INDEX_DIR)
+        current = (root / "current").resolve()
+        if self._index is None or self._index.path != current:
+            self._index = generation_open(root, kind=VectorIndex)
+        return self._index
+
+
+_vectors = _VectorReader()
+
+
+def claims_similar(text: str, *, language: str = "", scope: Scope = Scope()) -> Similar:
+    """The claims most like ``text`` (written in ``language``), best layer first, then best
+    score; at most ``scope.limit``."""
+    unavailable: dict[str, str] = {}
+    candidates: dict[str, dict[str, float]] = {}
+    same = (
+        Claim.objects.alias(key=claim_text_key(F("text")))
+        .filter(key=claim_text_key(Value(text)))
+        .values_list("id", flat=True)[:CANDIDATES]
+    )
+    for claim_id in [*map(str, same), *_worded_like(text, language)]:
+        candidates.setdefault(claim_id, {})
+    try:
+        nearest = _vectors.reader().nearest(embeddings([text])[0], CANDIDATES)
+    except IndexUnavailableError as error:
+        unavailable["meaning"] = str(error)
+        nearest = []
+    for near, score in nearest:
+        candidates.setdefault(near, {})["meaning"] = score
+    candidates.pop(scope.exclude, None)
+
+    claims = Claim.objects.filter(pk__in=list(candidates))
+    if scope.since_days is not None:
+        claims = claims.filter(created_at__gte=timezone.now() - timedelta(days=scope.since_days))
+    if not scope.external:
+        claims = claims.filter(imported__isnull=True)
+    rows: dict[str, dict[str, Any]] = {
+        str(row["id"]): dict(row)
+        for row in claims.values("id", "text", "language", "status", "created_at")
+    }
+    key, grams = text_key(text), trigrams(text)
+    thresholds = {"text": 1.0, **settings.SIMILAR_THRESHOLDS}
+    suggestions = []
+    for found_id, row in rows.items():
+        scores = candidates[found_id]
+        scores["text"] = float(text_key(row["text"]) == key)
+        scores["wording"] = round(wording_similarity(grams, trigrams(row["text"])), 4)
+        if "meaning" in scores:
+            scores["meaning"] = round(scores["meaning"], 4)
+        matched = [
+            layer
+            for layer in LAYERS
+            if layer in scores and scores[layer] >= max(thresholds[layer], scope.min_score)
+        ]
+        if matched:
+            row["language_differs"] = _base(row["language"]) != _base(language)
+            suggestions.append(Suggestion(row, matched[0], scores[matched[0]], scores))
+    suggestions.sort(key=lambda found: (LAYERS.index(found.layer), -found.score))
+    suggestions = suggestions[: scope.limit]
+    reviews: dict[str, list[dict[str, Any]]] = {}
+    for review in Review.objects.filter(
+        claim_id__in=[found.claim["id"] for found in suggestions]
+    ).values("claim_id", "publisher_name", "publisher_site", "rating_label", "url"):
+        of = str(review["claim_id"])
+        reviews.setdefault(of, []).append({k: v for k, v in review.items() if k != "claim_id"})
+    for found in suggestions:
+        found.claim["reviews"] = reviews.get(str(found.claim["id"]), [])
+    return Similar(suggestions, unavailable)
+
+
+def _base(language: str) -> str:
+    return (language or "").lower().split("-")[0]
+
+
+def _worded_like(text: str, language: str) -> list[str]:
+    """The claims sharing most words with ``text``: the search index's best, else PostgreSQL's."""
+    if settings.SEARCH_BACKEND == "index":
+        try:
+            return _index_engine().reader().similar(text, language=language, limit=CANDIDATES)
+        except IndexUnavailableError:
+            pass  # the search says so in the logs and /readyz
+    words = " or ".join(list(dict.fromkeys(_WORD.findall(text.lower())))[:QUERY_MAX_WORDS])
+    matches = claim_fulltext(Claim.objects.all(), q=words, language=language or None)
+    best = matches.order_by(F("rank").desc()).values_list("id", flat=True)[:CANDIDATES]
+    return [str(pk) for pk in best]
+
+
+def known_language(code: str) -> None:
+    """A validator: ``code`` is a language this project knows (Django's list, ISO 639)."""
+    from django.conf.locale import LANG_INFO
+    from django.core.exceptions import ValidationError
+
+    if _base(code) not in LANG_INFO and _base(code) not in LANGUAGES:
+        raise ValidationError(
+            f"Unknown language {code!r}: give an ISO 639 code such as en, ru or uk.",
+            code="unknown_language",
+        )
