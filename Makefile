@@ -7,7 +7,7 @@ BASE_STAMP := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed-dev
 PORT ?= 8000
 
-.PHONY: install run test lint format lock clean bench
+.PHONY: install run test lint format lock clean bench eval-similar
 
 # uv installs the locked requirements, checking every hash, several times faster than pip.
 # It comes from the lock too: pip installs it alone, with its hashes, into a new .venv.
@@ -50,6 +50,10 @@ SCALE ?= 1000000
 DURATION ?= 15
 bench: install
 	SCALE=$(SCALE) DURATION=$(DURATION) exec $(BIN)/python -m bench.run
+
+# Similar-claim matching's precision and recall on the labelled set (matching/evaluation/).
+eval-similar: install
+	DJANGO_SETTINGS_MODULE=config.settings.test exec $(BIN)/python manage.py similar_eval
 
 lock: install  ## re-lock requirements/*.txt from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements/base.txt

@@ -515,3 +515,44 @@ def claim_similar(view: Any) -> Any:
             responses={200: serializers.SimilarResultsSerializer},
         )
     )(view)
+
+
+def claim_merge(view: Any) -> Any:
+    view = _with_problem_statuses(post=(409, 412, 428))(view)
+    return extend_schema_view(
+        post=extend_schema(
+            summary="Merge this claim, a duplicate, into the claim to keep",
+            description="If-Match: this claim's ETag; canonical_version: the other's. Its "
+            "statements, appearances, evidence, other publishers' fact checks, tags and "
+            "watchers move to the claim kept; it keeps its history and becomes a read-only "
+            "pointer (merged_into; a GET of it, or of its parts, answers 301 there), and its "
+            "watchers are told (claim.merged). Refused with 409, nothing changed: a claim "
+            "already merged, two different outcomes (unless one is still unverified), a "
+            "verdict awaiting approval, a published duplicate, too many tags together; with "
+            "400: into itself, into a merged claim. Answers with the claim kept.",
+            request=serializers.MergeInputSerializer,
+            responses={200: serializers.ClaimSerializer},
+        )
+    )(view)
+
+
+def claim_links(view: Any) -> Any:
+    view = _with_problem_statuses(post=(409,))(view)
+    return extend_schema_view(
+        get=extend_schema(
+            summary="The claims linked with a claim (related, contradicts)",
+            responses={200: serializers.ClaimLinkSerializer(many=True)},
+        ),
+        post=extend_schema(
+            summary="Link a claim with another: related, or contradicts (not duplicates)",
+            request=serializers.ClaimLinkInputSerializer,
+            responses={201: serializers.ClaimLinkSerializer},
+        ),
+    )(view)
+
+
+def claim_link(view: Any) -> Any:
+    view = _with_problem_statuses(delete=(409,))(view)
+    return extend_schema_view(
+        delete=extend_schema(summary="Remove a link between two claims", responses={204: None})
+    )(view)

@@ -29,6 +29,7 @@ from claims.models import (
     URL_MAX_LENGTH,
     Appearance,
     ClaimStatus,
+    LinkKind,
     Source,
     SourceKind,
     Statement,
@@ -412,6 +413,9 @@ class ClaimLinksSerializer(serializers.Serializer[Any]):
     reject = serializers.URLField()
     publish = serializers.URLField()
     unpublish = serializers.URLField()
+    similar = serializers.URLField(help_text="The claims most like this one.")
+    merge = serializers.URLField(help_text="Merge this claim, a duplicate, into another.")
+    linked = serializers.URLField(help_text="The claims linked with it (related, contradicts).")
 
 
 _PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000"
@@ -427,6 +431,9 @@ _CLAIM_LINKS = {
     "reject": "claim-reject",
     "publish": "claim-publish",
     "unpublish": "claim-unpublish",
+    "similar": "claim-similar",
+    "merge": "claim-merge",
+    "linked": "claim-links",
 }
 
 
@@ -503,6 +510,12 @@ class ClaimSerializer(serializers.Serializer[Any]):
         help_text="The file or URL of the import that created it; null for a claim people made.",
     )
     version = serializers.IntegerField(read_only=True)
+    merged_into = serializers.UUIDField(
+        allow_null=True,
+        read_only=True,
+        help_text="The claim this duplicate was merged into (it is read-only, and a GET of it "
+        "is redirected there); null for a claim not merged.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
     links = ClaimLinksSerializer(read_only=True)
@@ -577,6 +590,7 @@ class ClaimSerializer(serializers.Serializer[Any]):
             "reviews": [_review(review, zone) for review in row["review_list"]],
             "imported_from": row["imported__source"],
             "version": row["version"],
+            "merged_into": None if row["merged_into_id"] is None else str(row["merged_into_id"]),
             "created_at": _isoformat(row["created_at"], zone),
             "updated_at": _isoformat(row["updated_at"], zone),
             "links": {
@@ -991,3 +1005,32 @@ class SimilarResultsSerializer(serializers.Serializer[Any]):
         child=serializers.CharField(),
         help_text="Layers not consulted, and why (the similar-claim index being built).",
     )
+
+
+class MergeInputSerializer(KnownFieldsOnly):
+    """claims/{id}/merge/: this claim (its version in If-Match) is a duplicate of another."""
+
+    canonical = serializers.UUIDField(help_text="The id of the claim to keep.")
+    canonical_version = serializers.IntegerField(
+        min_value=1,
+        help_text="The version of the claim to keep that the client saw (its ETag's number): "
+        "a stale one is refused with 412, as a stale If-Match is.",
+    )
+
+
+class ClaimLinkSerializer(serializers.Serializer[Any]):
+    """Two claims that belong together without being duplicates."""
+
+    id = serializers.UUIDField(read_only=True)
+    claim = serializers.UUIDField(help_text="The other claim.")
+    claim_text = serializers.CharField(read_only=True)
+    kind = serializers.ChoiceField(
+        choices=LinkKind.choices, help_text="related, or contradicts (it reads both ways)."
+    )
+    created_by = serializers.CharField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class ClaimLinkInputSerializer(KnownFieldsOnly):
+    claim = serializers.UUIDField(help_text="The id of the claim to link with.")
+    kind = serializers.ChoiceField(choices=LinkKind.choices)

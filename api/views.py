@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -39,11 +39,14 @@ from api.serializers import (
     AppearanceSerializer,
     ApproveInputSerializer,
     ClaimInputSerializer,
+    ClaimLinkInputSerializer,
+    ClaimLinkSerializer,
     ClaimSerializer,
     EvidenceCaptureSerializer,
     EvidenceInputSerializer,
     EvidencePublicInputSerializer,
     EvidenceSerializer,
+    MergeInputSerializer,
     NoInputSerializer,
     PublishInputSerializer,
     RejectInputSerializer,
@@ -61,8 +64,9 @@ from api.serializers import (
 )
 from claims import selectors
 from claims import services as claim_services
-from claims.models import Appearance, Claim, ClaimStatus, Source, Statement
+from claims.models import Appearance, Claim, ClaimLink, ClaimStatus, Source, Statement
 from core import permissions
+from matching import services as matching_services
 from matching.selectors import Scope, claims_similar
 from publishing import services as publishing_services
 from publishing.selectors import public_condition
@@ -263,6 +267,8 @@ class ClaimViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         row = cast("dict[str, Any]", self.get_object())  # a row of claim_rows()
+        if row["merged_into_id"] is not None:
+            return merged_redirect(request, row["id"], row["merged_into_id"])
         if not_modified(request, row["version"]):
             return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), row["version"])
         data = ClaimSerializer(row, context=self.get_serializer_context()).data
@@ -279,8 +285,23 @@ class ClaimViewSet(
         return claim_response(request, claim.pk)
 
 
+def merged_redirect(request: Request, claim_id: Any, canonical_id: Any) -> Response:
+    """A read of a merged claim (or of its parts): 301 to the same under the canonical claim."""
+    path = request.path.replace(str(claim_id), str(canonical_id), 1)
+    query = request.META.get("QUERY_STRING", "")
+    response = Response({"merged_into": str(canonical_id)}, status.HTTP_301_MOVED_PERMANENTLY)
+    response["Location"] = request.build_absolute_uri(f"{path}?{query}" if query else path)
+    return response
+
+
+class _MergedClaimRead(Exception):
+    def __init__(self, claim: Claim) -> None:
+        self.claim = claim
+
+
 class ClaimPartApi(generics.GenericAPIView[Any]):
-    """Base of the lists under one claim: the claim must exist and be visible."""
+    """Base of the lists under one claim: the claim must exist and be visible. Reads of a
+    merged claim's parts are redirected to the canonical claim's; writes are refused (409)."""
 
     @cached_property
     def claim(self) -> Claim:
@@ -289,6 +310,13 @@ class ClaimPartApi(generics.GenericAPIView[Any]):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.claim  # noqa: B018 (a missing claim is a 404 before the body is looked at)
+        if self.claim.merged_into_id is not None and request.method in ("GET", "HEAD"):
+            raise _MergedClaimRead(self.claim)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _MergedClaimRead):
+            return merged_redirect(self.request, exc.claim.pk, exc.claim.merged_into_id)
+        return super().handle_exception(exc)
 
 
 @schema.claim_transitions
@@ -659,6 +687,75 @@ class ClaimSimilarApi(ClaimPartApi):
         query.is_valid(raise_exception=True)
         given = {**query.validated_data, "exclude": str(self.claim.pk)}
         return similar_response(request, self.claim.text, self.claim.language, given)
+
+
+@schema.claim_merge
+class ClaimMergeApi(ClaimPartApi):
+    """Merges this claim, a duplicate, into the claim to keep (matching/services.py)."""
+
+    queryset = Claim.objects.none()
+    serializer_class = MergeInputSerializer
+    required_perms = {
+        "POST": [permissions.VIEW_CLAIM, permissions.CHANGE_CLAIM, permissions.CHANGE_CLAIM_STATUS]
+    }
+
+    def post(self, request: Request, claim_id: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)  # an invalid body is a 400 whatever its If-Match
+        version = version_from_if_match(request)
+        data = serializer.validated_data
+        canonical = matching_services.claim_merge(
+            actor=request.user,
+            duplicate=self.claim,
+            canonical=data["canonical"],
+            version=version,
+            canonical_version=data["canonical_version"],
+        )
+        response = claim_response(request, canonical.pk)
+        response["Content-Location"] = response.data["links"]["self"]
+        return response
+
+
+@schema.claim_links
+class ClaimLinksApi(ClaimPartApi):
+    """The claims linked with this one (related, contradicts): not duplicates."""
+
+    queryset = ClaimLink.objects.none()
+    serializer_class = ClaimLinkInputSerializer
+    required_perms = {
+        "GET": [permissions.VIEW_CLAIM],
+        "POST": [permissions.VIEW_CLAIM, permissions.CHANGE_CLAIM],
+    }
+
+    def get(self, request: Request, claim_id: Any) -> Response:
+        return Response(
+            ClaimLinkSerializer(selectors.claim_links(claim=self.claim), many=True).data
+        )
+
+    def post(self, request: Request, claim_id: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        link = claim_services.claim_link(
+            actor=request.user, claim=self.claim, other=data["claim"], kind=data["kind"]
+        )
+        row = next(row for row in selectors.claim_links(claim=self.claim) if row["id"] == link.pk)
+        return Response(ClaimLinkSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+@schema.claim_link
+class ClaimLinkApi(ClaimPartApi):
+    """One link of the claim: DELETE removes it."""
+
+    queryset = ClaimLink.objects.none()
+    required_perms = {"DELETE": [permissions.VIEW_CLAIM, permissions.CHANGE_CLAIM]}
+
+    def delete(self, request: Request, claim_id: Any, link_id: Any) -> Response:
+        link = get_object_or_404(
+            ClaimLink.objects.filter(Q(claim=self.claim) | Q(other=self.claim)), pk=link_id
+        )
+        claim_services.claim_unlink(actor=request.user, link=link)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ApiRootApi(APIView):

@@ -29,6 +29,7 @@ from claims.selectors import (
     NEEDS_REVIEW_STATUSES,
     claim_board,
     claim_edit_history,
+    claim_links,
     claim_list,
     claim_needing_review,
 )
@@ -44,6 +45,7 @@ from core.admin import (
 from core.forms import SERVICE_ERRORS
 from interchange.admin import claim_reviews_context
 from interchange.admin_export import ClaimExportAdminMixin
+from matching.admin import CHECK_SIMILAR, ClaimMatchingAdminMixin
 from publishing.admin import ClaimPublicationAdminMixin
 from search.backends import claim_search
 from search.index import Filters, query_problem
@@ -167,6 +169,11 @@ class ClaimAdminForm(VersionedModelForm):
     def clean_tags_text(self) -> list[str]:
         return parse_tags(self.cleaned_data.get("tags_text") or "")
 
+    def is_valid(self) -> bool:
+        # "Check for duplicates" on the add page: shown again, as typed, with the claims like
+        # it (matching.admin); nothing is saved.
+        return super().is_valid() and CHECK_SIMILAR not in self.data
+
 
 # A search lists at most this many claims, the best matches.
 ADMIN_SEARCH_LIMIT = 1_000
@@ -227,7 +234,11 @@ CLAIM_FORM_FIELDS = ("text", "summary", "claimant", "first_seen_at", "language",
 
 @admin.register(Claim)
 class ClaimAdmin(
-    ClaimExportAdminMixin, ClaimPublicationAdminMixin, ClaimStatusAdminMixin, ServiceWriteAdmin
+    ClaimExportAdminMixin,
+    ClaimMatchingAdminMixin,
+    ClaimPublicationAdminMixin,
+    ClaimStatusAdminMixin,
+    ServiceWriteAdmin,
 ):
     form = ClaimAdminForm
     list_display = [
@@ -388,7 +399,9 @@ class ClaimAdmin(
         form_url: str = "",
         obj: Any = None,
     ) -> HttpResponse:
+        context.update(self.similar_page_context(request, obj))
         if obj is not None and obj.pk:
+            context["claim_links"] = claim_links(claim=obj)
             context.update(self.status_page_context(request, obj))
             context.update(self.publication_page_context(request, obj))
             context.update(claim_reviews_context(obj))

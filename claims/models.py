@@ -219,6 +219,16 @@ class Claim(models.Model):
         max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.UNVERIFIED, editable=False
     )
     version = models.PositiveIntegerField(default=1, editable=False)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_claims",
+        help_text="The claim this duplicate was merged into: this one is a read-only pointer.",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -229,6 +239,14 @@ class Claim(models.Model):
             _not_blank("text"),
             _in_choices("status", ClaimStatus),
             models.CheckConstraint(condition=Q(version__gte=1), name="claim_version_positive"),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("id")), name="claim_not_merged_into_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True, merged_at__isnull=True)
+                | Q(merged_into__isnull=False, merged_at__isnull=False),
+                name="claim_merged_at_with_merged_into",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "-updated_at"], name="claim_status_updated"),
@@ -327,3 +345,39 @@ class ClaimTag(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["claim", "tag"], name="claimtag_unique")]
+
+
+class LinkKind(models.TextChoices):
+    RELATED = "related", "Related"
+    CONTRADICTS = "contradicts", "Contradicts"
+
+
+@pghistory.track()
+class ClaimLink(models.Model):
+    """Two claims that are not duplicates but belong together: one ``related`` to the other,
+    or contradicting it. A link reads both ways; a pair of claims is linked once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="links_from")
+    other = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="links_to")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            _in_choices("kind", LinkKind),
+            models.CheckConstraint(condition=~Q(claim=models.F("other")), name="link_two_claims"),
+            models.UniqueConstraint(
+                models.functions.Least("claim", "other"),
+                models.functions.Greatest("claim", "other"),
+                name="link_once_per_pair",
+                violation_error_message="These claims are already linked.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim} {self.get_kind_display().lower()} {self.other}"

@@ -10,11 +10,19 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Func, IntegerField, JSONField, OuterRef, QuerySet, Subquery
+from django.db.models import Func, IntegerField, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, JSONObject
 from pghistory.models import Events
 
-from claims.models import Claim, ClaimStatus, Source, Statement, StatementStance, Tag
+from claims.models import (
+    Claim,
+    ClaimLink,
+    ClaimStatus,
+    Source,
+    Statement,
+    StatementStance,
+    Tag,
+)
 from interchange.selectors import review_rows
 from publishing.models import RatingLabel
 from verification.models import Evidence
@@ -63,6 +71,7 @@ CLAIM_ROW_FIELDS = (
     "language",
     "first_seen_at",
     "version",
+    "merged_into_id",
     "created_at",
     "updated_at",
     "claimant_id",
@@ -290,3 +299,26 @@ def claim_board(*, claim: Claim) -> ReviewBoard:
         context=by_stance[StatementStance.CONTEXT],
         evidence=sorted(evidence.order_by("added_at"), key=lambda item: item.is_withdrawn),
     )
+
+
+def claim_links(*, claim: Claim) -> list[dict[str, Any]]:
+    """The claim's links (related, contradicts), each seen from the claim: ``claim`` is the
+    other one, with its text and status."""
+    links = ClaimLink.objects.filter(Q(claim=claim) | Q(other=claim)).select_related(
+        "claim", "other", "created_by"
+    )
+    rows = []
+    for link in links:
+        other = link.other if link.claim_id == claim.pk else link.claim
+        rows.append(
+            {
+                "id": link.pk,
+                "claim": other.pk,
+                "claim_text": other.text,
+                "claim_status": other.status,
+                "kind": link.kind,
+                "created_by": link.created_by.username if link.created_by else None,
+                "created_at": link.created_at,
+            }
+        )
+    return rows

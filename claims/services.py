@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from claims.models import (
@@ -24,7 +24,9 @@ from claims.models import (
     TOO_MANY_TAGS,
     Appearance,
     Claim,
+    ClaimLink,
     ClaimTag,
+    LinkKind,
     Source,
     SourceKind,
     Statement,
@@ -36,7 +38,7 @@ from claims.search import claim_search_refresh, claim_search_refresh_for_source
 from claims.text import text_clean
 from core import permissions
 from core.actors import Actor, require_perm
-from core.errors import StaleVersionError
+from core.errors import ClaimMergedError, StaleVersionError
 from notifications.services import claim_assigned_record, claim_created_record
 
 CLAIM_EDITABLE = frozenset(
@@ -133,8 +135,12 @@ def _tags_set(claim: Claim, names: Iterable[str]) -> bool:
 
 
 def claim_lock(*, claim_id: Any) -> Claim:
-    """The claim, locked for the rest of the transaction."""
-    return Claim.objects.select_for_update(of=("self",)).get(pk=claim_id)
+    """The claim, locked for the rest of the transaction; a claim merged into another is
+    refused (``ClaimMergedError``): every change to a claim or its parts locks it first."""
+    claim = Claim.objects.select_for_update(of=("self",)).get(pk=claim_id)
+    if claim.merged_into_id is not None:
+        raise ClaimMergedError(canonical_id=claim.merged_into_id)
+    return claim
 
 
 def claim_touch(*, claim: Claim) -> None:
@@ -359,3 +365,38 @@ def statement_remove(*, actor: Actor, statement: Statement) -> None:
     require_perm(actor, permissions.DELETE_STATEMENT, "remove statements")
     _part_remove(statement)
     claim_search_refresh(claim_ids=[statement.claim_id])
+
+
+@transaction.atomic
+def claim_link(*, actor: Actor, claim: Claim, other: Any, kind: str) -> ClaimLink:
+    """Link ``claim`` with the claim ``other`` names, as ``related`` or ``contradicts`` (a
+    pair of claims is linked once, whichever way); both claims' versions move."""
+    user = require_perm(actor, permissions.CHANGE_CLAIM, "link claims")
+    other_id = other.pk if isinstance(other, Claim) else other
+    if str(other_id) == str(claim.pk):
+        raise ValidationError({"claim": "A claim cannot be linked with itself."})
+    if not Claim.objects.filter(pk=other_id).exists():
+        raise ValidationError({"claim": f"There is no claim {other_id}."})
+    if kind not in LinkKind.values:
+        raise ValidationError({"kind": f"Choose one of: {', '.join(LinkKind.values)}."})
+    for locking in sorted([str(claim.pk), str(other_id)]):  # in one order: never a deadlock
+        claim_lock(claim_id=locking)
+    pair = Q(claim=claim, other_id=other_id) | Q(claim_id=other_id, other=claim)
+    if ClaimLink.objects.filter(pair).exists():
+        raise ValidationError({"claim": "These claims are already linked."})
+    link = ClaimLink.objects.create(claim=claim, other_id=other_id, kind=kind, created_by=user)
+    Claim.objects.filter(pk__in=[claim.pk, other_id]).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    return link
+
+
+@transaction.atomic
+def claim_unlink(*, actor: Actor, link: ClaimLink) -> None:
+    require_perm(actor, permissions.CHANGE_CLAIM, "unlink claims")
+    for locking in sorted([str(link.claim_id), str(link.other_id)]):
+        claim_lock(claim_id=locking)
+    link.delete()
+    Claim.objects.filter(pk__in=[link.claim_id, link.other_id]).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )

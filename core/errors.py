@@ -54,3 +54,18 @@ class PublicationError(DomainError):
 
 class ProposalError(DomainError):
     """A second-approval step the claim's proposals do not allow (none pending, one pending)."""
+
+
+class ClaimMergedError(DomainError):
+    """A change to a claim merged into another: it is a read-only pointer to that one."""
+
+    def __init__(self, *, canonical_id: object) -> None:
+        super().__init__(
+            f"This claim was merged into claim {canonical_id} and is read-only: make the change "
+            "there."
+        )
+        self.canonical_id = canonical_id
+
+
+class MergeError(DomainError):
+    """A merge the two claims' states do not allow (two verdicts, a published duplicate...)."""

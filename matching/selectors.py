@@ -115,7 +115,7 @@ def claims_similar(text: str, *, language: str = "", scope: Scope = Scope()) -> 
         candidates.setdefault(near, {})["meaning"] = score
     candidates.pop(scope.exclude, None)
 
-    claims = Claim.objects.filter(pk__in=list(candidates))
+    claims = Claim.objects.filter(pk__in=list(candidates), merged_into__isnull=True)
     if scope.since_days is not None:
         claims = claims.filter(created_at__gte=timezone.now() - timedelta(days=scope.since_days))
     if not scope.external:

@@ -22,6 +22,7 @@ class EventType(models.TextChoices):
     CLAIM_UNPUBLISHED = "claim.unpublished", "Fact check unpublished"
     CLAIM_VERDICT_PROPOSED = "claim.verdict_proposed", "Verdict proposed for approval"
     CLAIM_VERDICT_REJECTED = "claim.verdict_rejected", "Verdict proposal rejected"
+    CLAIM_MERGED = "claim.merged", "Claim merged into another (a duplicate)"
     WEBHOOK_TEST = "webhook.test", "Test event"
 
 
@@ -35,6 +36,7 @@ SUBSCRIBABLE_EVENT_TYPES = [
     EventType.CLAIM_UNPUBLISHED,
     EventType.CLAIM_VERDICT_PROPOSED,
     EventType.CLAIM_VERDICT_REJECTED,
+    EventType.CLAIM_MERGED,
 ]
 # An endpoint subscribes to something: said alike by the admin, the API and the service.
 EVENT_TYPES_REQUIRED = "Choose one or more of: " + ", ".join(SUBSCRIBABLE_EVENT_TYPES) + "."

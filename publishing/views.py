@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import conditional_page, require_safe
 
-from claims.models import Source
+from claims.models import Claim, Source
 from core.sites import site_url
 from interchange.selectors import claim_reviews
 from publishing import claimreview, selectors
@@ -151,6 +151,15 @@ def fact_check_detail(request: HttpRequest, claim_id: UUID, slug: str = "") -> H
     """A fact check's page, at its canonical address (another slug redirects there)."""
     fact_check = selectors.fact_check_get(claim_id)
     if fact_check is None:
+        merged_into = (
+            Claim.objects.filter(pk=claim_id, merged_into__isnull=False)
+            .values_list("merged_into", flat=True)
+            .first()
+        )
+        if merged_into is not None:  # a duplicate: its readers go to the claim it repeats
+            return HttpResponsePermanentRedirect(
+                reverse("public:fact-check-short", args=[merged_into])
+            )
         raise Http404("No published fact check here.")
     if slug != fact_check.publication.slug:
         return HttpResponsePermanentRedirect(fact_check.path)

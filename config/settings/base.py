@@ -376,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         "SourceKindEnum": "claims.models.SourceKind",
         "ChannelEnum": "verification.models.Channel",
         "VerdictEnum": "api.serializers.VERDICT_CHOICES",
+        "LinkKindEnum": "claims.models.LinkKind",
     },
 }
 # Throttling counts requests in this cache; use a shared one (Redis) with several processes.

@@ -13,6 +13,7 @@ from notifications.services.delivery import delivery_send
 from notifications.services.outbox import (
     claim_assigned_record,
     claim_created_record,
+    claim_merged_record,
     claim_published_record,
     claim_unpublished_record,
     event_record,
@@ -39,6 +40,7 @@ from notifications.services.webhooks import (
 __all__ = [
     "claim_assigned_record",
     "claim_created_record",
+    "claim_merged_record",
     "claim_published_record",
     "claim_unpublished_record",
     "claim_unwatch",

@@ -118,6 +118,8 @@ def _email_subject(payload: dict[str, Any], user: User) -> str:
         return f"[Claim tracker] {what} ({data['rating']['label']}): {text}"
     if payload["type"] == EventType.CLAIM_VERDICT_PROPOSED:
         return f"[Claim tracker] Approve or reject: {data['proposal']['verdict']}? {text}"
+    if payload["type"] == EventType.CLAIM_MERGED:
+        return f"[Claim tracker] Merged into another claim: {text}"
     if payload["type"] == EventType.CLAIM_VERDICT_REJECTED:
         return f"[Claim tracker] Rejected: {data['proposal']['verdict']}: {text}"
     return f"[Claim tracker] {data['from_status']} → {data['to_status']}: {text}"
@@ -130,6 +132,7 @@ _EMAIL_TEMPLATES = {
     EventType.CLAIM_VERDICT_PROPOSED: "notifications/email/verdict_proposed",
     EventType.CLAIM_VERDICT_REJECTED: "notifications/email/verdict_rejected",
     EventType.CLAIM_ASSIGNED: "notifications/email/assigned",
+    EventType.CLAIM_MERGED: "notifications/email/merged",
 }
 
 

@@ -39,6 +39,7 @@ EMAILED_TYPES = frozenset(
         EventType.CLAIM_PUBLISHED,
         EventType.CLAIM_VERDICT_PROPOSED,
         EventType.CLAIM_VERDICT_REJECTED,
+        EventType.CLAIM_MERGED,
     }
 )
 
@@ -266,6 +267,21 @@ def claim_published_record(
             "published_at": published_at,
             "rating": rating,
             "correction": correction,
+        },
+    )
+
+
+def claim_merged_record(*, duplicate: Claim, canonical: Claim, actor: User) -> Event:
+    """``claim.merged``: ``duplicate`` was merged into ``canonical``; emailed to those who
+    watched the duplicate (recorded before they are moved to the canonical claim)."""
+    return event_record(
+        type=EventType.CLAIM_MERGED,
+        claim=duplicate,
+        actor=actor,
+        data={
+            "claim": claim_payload(duplicate),
+            "canonical": claim_payload(canonical),
+            "version": duplicate.version,
         },
     )
 

@@ -139,7 +139,11 @@ def test_a_claim_reads_the_same_in_the_list_and_alone(viewer_api, settings, zone
             "reject": url + "reject/",
             "publish": url + "publish/",
             "unpublish": url + "unpublish/",
+            "similar": url + "similar/",
+            "merge": url + "merge/",
+            "linked": url + "links/",
         },
+        "merged_into": None,
     }
     assert viewer_api.get(CLAIMS).json()["results"] == [alone]
     bare = f.claim(text="No claimant, no tags.")

@@ -46,6 +46,7 @@ STATEMENT = {
 }
 URL_UPLOAD = {"kind": "web_page", "stance": "refutes", "url": "https://example.org/a"}
 FILE_UPLOAD = {"kind": "image", "stance": "refutes"}  # and a PNG
+MERGE_ITSELF = {"canonical": "{claim}", "canonical_version": 3}
 TO_REVIEW = {"status": "in_review", "reason": "Checking the satellite images."}
 
 # (request, roles it is allowed to, its status when allowed). A method the resource does not
@@ -83,6 +84,12 @@ MATRIX: list[tuple[Call, frozenset[str], int]] = [
     (Call("POST", CLAIM + "similar/"), NOBODY, 405),
     (Call("GET", "/api/v1/claims/similar/?text=Troops%20are%20returning"), READ, 200),
     (Call("POST", "/api/v1/claims/similar/", {"text": "Troops"}), NOBODY, 405),
+    # Past the permission check, a merge into itself and a link with itself are refused: 400.
+    (Call("POST", CLAIM + "merge/", MERGE_ITSELF, if_match=True), REVIEW, 400),
+    (Call("GET", CLAIM + "merge/"), NOBODY, 405),
+    (Call("GET", CLAIM + "links/"), READ, 200),
+    (Call("POST", CLAIM + "links/", {"claim": "{claim}", "kind": "related"}), EDIT, 400),
+    (Call("DELETE", CLAIM + "links/{missing}/"), EDIT, 404),
     (Call("POST", CLAIM + "transitions/", TO_REVIEW, if_match=True), REVIEW, 200),
     (Call("GET", CLAIM + "transitions/"), NOBODY, 405),
     (Call("GET", CLAIM + "proposals/"), READ, 200),
@@ -128,6 +135,7 @@ def world() -> dict[str, str]:
         "url_evidence": str(url_evidence.pk),
         "capture": str(f.captured(url_evidence).pk),
         "file_evidence": str(f.evidence(claim=claim, file=f.png_upload()).pk),
+        "missing": "00000000-0000-4000-8000-000000000000",
     }
 
 
