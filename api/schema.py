@@ -262,8 +262,10 @@ def claim_viewset(view: Any) -> Any:
         create=extend_schema(
             summary="Create a claim",
             operation_id="claims_create",
+            description="Answers with the claim and, in `similar`, the claims most like it "
+            "already here (as claims/{id}/similar/ lists them): has this been checked before?",
             request=serializers.ClaimInputSerializer,
-            responses={201: serializers.ClaimSerializer},
+            responses={201: serializers.ClaimCreatedSerializer},
             parameters=[ETAG_HEADER],
         ),
         retrieve=_conditional_get("Get a claim", "claims_retrieve", serializers.ClaimSerializer),

@@ -1034,3 +1034,14 @@ class ClaimLinkSerializer(serializers.Serializer[Any]):
 class ClaimLinkInputSerializer(KnownFieldsOnly):
     claim = serializers.UUIDField(help_text="The id of the claim to link with.")
     kind = serializers.ChoiceField(choices=LinkKind.choices)
+
+
+class ClaimCreatedSerializer(ClaimSerializer):
+    """A claim just created, and the claims most like it already here."""
+
+    similar = SimilarSerializer(
+        many=True,
+        read_only=True,
+        help_text="The claims most like it (claims/{id}/similar/ with its defaults): is it a "
+        "duplicate? Suggestions only.",
+    )

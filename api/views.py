@@ -53,6 +53,7 @@ from api.serializers import (
     SimilarQuerySerializer,
     SimilarResultsSerializer,
     SimilarScopeSerializer,
+    SimilarSerializer,
     SourceSerializer,
     StatementInputSerializer,
     StatementSerializer,
@@ -263,6 +264,11 @@ class ClaimViewSet(
         claim = claim_services.claim_create(actor=request.user, **serializer.validated_data)
         response = claim_response(request, claim.pk, status.HTTP_201_CREATED)
         response["Location"] = response.data["links"]["self"]
+        scope = SimilarScopeSerializer(data={})
+        scope.is_valid(raise_exception=True)
+        given = {**scope.validated_data, "exclude": str(claim.pk)}
+        similar, _ = similar_results(request, claim.text, claim.language, given)
+        response.data["similar"] = SimilarSerializer(similar, many=True).data
         return response
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -632,6 +638,20 @@ class ClaimHistoryApi(ClaimPartApi, generics.ListAPIView[StatusChange]):
 
 def similar_response(request: Request, text: str, language: str, given: dict[str, Any]) -> Response:
     """The claims most like ``text``, within the scope ``given`` (SimilarScopeSerializer's)."""
+    results, unavailable = similar_results(request, text, language, given)
+    data = {
+        "results": results,
+        "thresholds": {"text": 1.0, **settings.SIMILAR_THRESHOLDS},
+        "unavailable": unavailable,
+    }
+    return Response(SimilarResultsSerializer(data).data)
+
+
+def similar_results(
+    request: Request, text: str, language: str, given: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The suggestions for ``text`` as the API writes them (SimilarSerializer's), and the
+    layers that were unavailable."""
     scope = Scope(
         external=given["external"],
         since_days=given.get("since_days"),
@@ -655,12 +675,7 @@ def similar_response(request: Request, text: str, language: str, given: dict[str
         }
         for found in similar.suggestions
     ]
-    data = {
-        "results": results,
-        "thresholds": {"text": 1.0, **settings.SIMILAR_THRESHOLDS},
-        "unavailable": similar.unavailable,
-    }
-    return Response(SimilarResultsSerializer(data).data)
+    return results, similar.unavailable
 
 
 @schema.claims_similar

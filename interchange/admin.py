@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
 from claims.models import ClaimStatus
 from claims.text import web_address
@@ -89,6 +90,7 @@ class ImportAdmin(ReadOnlyAdmin, _ModelAdmin):
         "started_at",
         "finished_at",
         "refusal_list",
+        "duplicate_list",
     )
     readonly_fields = fields
 
@@ -105,6 +107,36 @@ class ImportAdmin(ReadOnlyAdmin, _ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    @admin.display(description="Possible duplicates")
+    def duplicate_list(self, run: Import) -> str:
+        if not run.duplicates:
+            return "—"
+        rows = format_html_join(
+            "",
+            '<li><a href="{}" dir="auto"><bdi>{}</bdi></a> looks like {}</li>',
+            (
+                (
+                    reverse("admin:claims_claim_change", args=[item["claim"]]),
+                    Truncator(item["text"]).chars(120),
+                    format_html_join(
+                        "; ",
+                        '<a href="{}" dir="auto"><bdi>{}</bdi></a> ({}, {})',
+                        (
+                            (
+                                reverse("admin:claims_claim_change", args=[found["claim"]]),
+                                Truncator(found["text"]).chars(120),
+                                found["reason"].lower(),
+                                found["status"],
+                            )
+                            for found in item["similar"]
+                        ),
+                    ),
+                )
+                for item in run.duplicates
+            ),
+        )
+        return format_html('<ul class="import-duplicates">{}</ul>', rows)
 
     @admin.display(description="Refused items")
     def refusal_list(self, run: Import) -> str:

@@ -26,12 +26,33 @@ class RefusalSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField()
 
 
+class SimilarBriefSerializer(serializers.Serializer[Any]):
+    claim = serializers.UUIDField()
+    text = serializers.CharField()
+    status = serializers.CharField()
+    match = serializers.CharField(help_text="text, wording or meaning.")
+    reason = serializers.CharField()
+    score = serializers.FloatField()
+
+
+class DuplicateSerializer(serializers.Serializer[Any]):
+    claim = serializers.UUIDField(help_text="A claim the import created.")
+    text = serializers.CharField()
+    similar = SimilarBriefSerializer(many=True, help_text="The claims it looks like, best first.")
+
+
 class ImportSerializer(serializers.ModelSerializer[Import]):
     created_by = serializers.SlugRelatedField[Any](
         slug_field="username", read_only=True, allow_null=True
     )
     refusals = RefusalSerializer(
         many=True, read_only=True, help_text="The refused items (the first 1,000), and why."
+    )
+    duplicates = DuplicateSerializer(
+        many=True,
+        read_only=True,
+        help_text="The new claims (of the first 500 it created) that look like claims already "
+        "here, with the similar claims: suggestions, for a person to merge or not.",
     )
     summary = serializers.CharField(read_only=True)
     links = serializers.SerializerMethodField()
@@ -52,6 +73,7 @@ class ImportSerializer(serializers.ModelSerializer[Import]):
             "refused",
             "summary",
             "refusals",
+            "duplicates",
             "created_by",
             "created_at",
             "started_at",

@@ -122,6 +122,13 @@ class Import(models.Model):
     refusals = models.JSONField(
         default=list, blank=True, help_text=f"The first {REFUSALS_KEPT:,}: where, and why."
     )
+    duplicates = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Claims the import created that look like claims already here (the first "
+        "ones checked), with the similar claims: for a person to merge or not.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

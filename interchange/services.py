@@ -61,6 +61,7 @@ from interchange.models import (
     rating_key,
 )
 from interchange.reading import ExternalReview, Refused, reviews_read
+from matching.selectors import IMPORT_CHECKED, import_duplicates
 
 logger = logging.getLogger(__name__)
 
@@ -398,6 +399,7 @@ def import_run(*, run: Import, progress: Progress = lambda run: None) -> Import:
                 pass
         else:
             _reviews_import(run, reads, actor, progress)
+            run.duplicates = import_duplicates(created=_created_by(run))
     except Exception as error:  # the import as a whole failed: say why, keep the counts
         run.status = ImportStatus.FAILED
         run.error = _failure(error)
@@ -408,6 +410,16 @@ def import_run(*, run: Import, progress: Progress = lambda run: None) -> Import:
     run.save()
     progress(run)
     return run
+
+
+def _created_by(run: Import) -> list[tuple[str, str, str]]:
+    """The claims ``run`` created, oldest first: (id, text, language)."""
+    rows = (
+        ImportedClaim.objects.filter(imported_by=run)
+        .order_by("imported_at")
+        .values_list("claim_id", "claim__text", "claim__language")[:IMPORT_CHECKED]
+    )
+    return [(str(pk), text, language) for pk, text, language in rows]
 
 
 def _failure(error: Exception) -> str:

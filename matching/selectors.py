@@ -181,3 +181,37 @@ def known_language(code: str) -> None:
             f"Unknown language {code!r}: give an ISO 639 code such as en, ru or uk.",
             code="unknown_language",
         )
+
+
+# An import's new claims checked for duplicates, and the suggestions kept for each.
+IMPORT_CHECKED = 500
+IMPORT_SUGGESTIONS = 3
+
+
+def import_duplicates(*, created: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """The claims an import created (id, text, language: the first ``IMPORT_CHECKED``) that
+    look like other claims, each with its best suggestions."""
+    found = []
+    for claim_id, text, language in created[:IMPORT_CHECKED]:
+        similar = claims_similar(
+            text, language=language, scope=Scope(limit=IMPORT_SUGGESTIONS, exclude=claim_id)
+        )
+        if similar.suggestions:
+            found.append(
+                {
+                    "claim": claim_id,
+                    "text": text,
+                    "similar": [
+                        {
+                            "claim": str(each.claim["id"]),
+                            "text": each.claim["text"],
+                            "status": each.claim["status"],
+                            "match": each.layer,
+                            "reason": each.reason,
+                            "score": each.score,
+                        }
+                        for each in similar.suggestions
+                    ],
+                }
+            )
+    return found

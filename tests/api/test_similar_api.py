@@ -208,3 +208,19 @@ def test_the_lookup_takes_a_fixed_number_of_queries(
         response = viewer_api.get(SIMILAR, {"text": TROOPS, "limit": 10})
 
     assert len(suggested(response)) == 6
+
+
+def test_a_claim_created_through_the_api_comes_with_the_claims_like_it(
+    api: Callable[..., APIClient], claims: dict[str, Claim]
+) -> None:
+    response = api(f.editor()).post(
+        "/api/v1/claims/",
+        {"text": "Росія наказала військам біля кордону з Україною повернутися на бази",
+         "language": "uk"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 201, response.content
+    assert [(s["claim"]["text"], s["match"]) for s in response.json()["similar"]][:1] == [
+        (TROOPS, "meaning")
+    ]

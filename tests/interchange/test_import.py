@@ -442,3 +442,28 @@ def test_imports_of_matching_new_claim_texts_wait_for_each_other() -> None:
     race(first, second, first_holds=holds, release_first=release)
 
     assert Claim.objects.get().text == "russia's troops are back at their bases"
+
+
+def test_the_report_names_new_claims_that_look_like_claims_already_here(settings) -> None:
+    from matching.vectors import VectorIndex
+    from search.indexer import index_rebuild
+
+    ours = f.claim(text="Russia has ordered troops near Ukraine's border back to their bases.")
+    index_rebuild(settings.SEARCH_INDEX_DIR)
+    index_rebuild(settings.SIMILAR_INDEX_DIR, kind=VectorIndex)
+    french = second_publisher(
+        claimReviewed="La Russie a ordonné aux troupes proches de la frontière ukrainienne de "
+        "regagner leurs bases",
+        inLanguage="fr",
+    )
+    unrelated = review(
+        url="https://example.org/eiffel", claimReviewed="The Eiffel Tower was sold in 1925"
+    )
+
+    run = run_import(feed(french, unrelated))
+
+    assert run.created == 2
+    [found] = run.duplicates
+    assert found["text"].startswith("La Russie a ordonné")
+    assert [(s["claim"], s["match"]) for s in found["similar"]] == [(str(ours.pk), "meaning")]
+    assert Import.objects.get(pk=run.pk).duplicates == run.duplicates  # kept with the report
