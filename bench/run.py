@@ -52,7 +52,7 @@ LIST_STATUSES = ["unverified", "in_review", "false", "misleading", "verified", "
 # search with a gunicorn of its own; then the webhooks, alone.
 SERVED = ("list", "detail", "search", "search_filtered", "public_list", "fact_check")
 SERVED += ("freshness", "transition", "dashboard")
-SCENARIOS = (*SERVED, "search_postgres", "webhook")
+SCENARIOS = (*SERVED, "search_postgres", "similar", "webhook")
 WARM_UP_SECONDS = 2
 POSTGRES_TIMEOUT = 60  # s: gunicorn's (bench/gunicorn.conf.py)
 # The queries whose totals and rows the API and the floor must agree on.
@@ -727,11 +727,19 @@ def main() -> int:
             )
         finally:
             stop_process(gunicorn)
+    if "similar" in only:  # in process, on the search index and a similar-claim index
+        from bench.search import index_prepare, index_root
+        from bench.similar import similar_scenario
+
+        root = index_root(options.scale)
+        index_prepare(bench_url, root, stored, rebuild=options.reload)
+        results["similar"] = similar_scenario(bench_url, options.scale, stored, root)
+        connections.close_all()
     if "webhook" in only:
         results["webhook"] = webhook_scenario()
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    if not only & {*SERVED, "search_postgres"}:
+    if not only & {*SERVED, "search_postgres", "similar"}:
         if "webhook" not in only:
             log("loaded only (no scenario run); results left as they were")
             return 0

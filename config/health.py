@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
+from matching.selectors import similar_health
 from search.backends import search_health
 
 
@@ -19,7 +20,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """The database and the broker answer; which engine answers searches, and why."""
+    """The database and the broker answer; which engine answers searches, and why; whether
+    similar claims are matched by meaning (a warning while the similar-claim index is built)."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -42,6 +44,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
             **checks,
             "search": engine,
             "search_state": state,
+            "similar_state": similar_health(),
         },
         status=200 if ready else 503,
     )

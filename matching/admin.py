@@ -9,15 +9,28 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Q
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from claims.models import CLAIM_TEXT_MAX_LENGTH, Claim
+from claims import services as claim_services
+from claims.models import CLAIM_TEXT_MAX_LENGTH, Claim, ClaimLink, LinkKind
 from claims.text import text_problem
 from core import permissions
 from core.admin import acting_user
-from core.forms import SERVICE_ERRORS, SeenVersionForm, form_add_service_error
+from core.forms import (
+    SERVICE_ERRORS,
+    SeenVersionForm,
+    form_add_service_error,
+    service_error_messages,
+)
 from matching import services
 from matching.selectors import Scope, claims_similar
 
@@ -57,8 +70,22 @@ def similar_to(text: str, language: str, *, exclude: str = "") -> Any:
     return claims_similar(text, language=language, scope=Scope(limit=SHOWN, exclude=exclude))
 
 
+class LinkForm(forms.Form):
+    """Link the claim with another: related, or contradicts (the API's links/)."""
+
+    prefix = "link"
+    claim = forms.UUIDField(
+        label="Claim",
+        help_text="The other claim's id.",
+        widget=forms.TextInput(attrs={"size": 38, "form": "link-form"}),
+    )
+    kind = forms.ChoiceField(
+        choices=LinkKind.choices, widget=forms.Select(attrs={"form": "link-form"})
+    )
+
+
 class ClaimMatchingAdminMixin(_ModelAdmin):
-    """The claim admin's suggestions and its "Merge into another claim" page."""
+    """The claim admin's suggestions, its "Merge into another claim" page and its links."""
 
     def get_urls(self) -> list[URLPattern]:
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
@@ -68,8 +95,65 @@ class ClaimMatchingAdminMixin(_ModelAdmin):
                 self.admin_site.admin_view(self.merge_view),
                 name=f"{prefix}_merge",
             ),
+            path(
+                "<path:object_id>/link/",
+                self.admin_site.admin_view(self.link_view),
+                name=f"{prefix}_link",
+            ),
+            path(
+                "<path:object_id>/unlink/<uuid:link_id>/",
+                self.admin_site.admin_view(self.unlink_view),
+                name=f"{prefix}_unlink",
+            ),
             *super().get_urls(),
         ]
+
+    def link_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST only (the claim page's "Link" form): link, or say why not."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        claim = _claim(object_id)
+        form = LinkForm(request.POST)
+        back = HttpResponseRedirect(
+            reverse("admin:claims_claim_change", args=[claim.pk]) + "#claim-links"
+        )
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                self.message_user(request, f"{field}: {' '.join(map(str, errors))}", messages.ERROR)
+            return back
+        try:
+            claim_services.claim_link(
+                actor=acting_user(request),
+                claim=claim,
+                other=form.cleaned_data["claim"],
+                kind=form.cleaned_data["kind"],
+            )
+        except SERVICE_ERRORS as error:
+            for messages_of in service_error_messages(error).values():
+                for message in messages_of:
+                    self.message_user(request, f"Not linked: {message}", messages.ERROR)
+        else:
+            self.message_user(request, "Linked.", messages.SUCCESS)
+        return back
+
+    def unlink_view(self, request: HttpRequest, object_id: str, link_id: Any) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        claim = _claim(object_id)
+        link = ClaimLink.objects.filter(Q(claim=claim) | Q(other=claim), pk=link_id).first()
+        if link is None:
+            raise Http404("No such link.")
+        try:
+            claim_services.claim_unlink(actor=acting_user(request), link=link)
+        except SERVICE_ERRORS as error:
+            for messages_of in service_error_messages(error).values():
+                for message in messages_of:
+                    self.message_user(request, f"Not removed: {message}", messages.ERROR)
+        else:
+            self.message_user(request, "Link removed.", messages.SUCCESS)
+        return HttpResponseRedirect(
+            reverse("admin:claims_claim_change", args=[claim.pk]) + "#claim-links"
+        )
 
     def has_merge_permission(self, request: HttpRequest) -> bool:
         user = request.user
@@ -92,6 +176,9 @@ class ClaimMatchingAdminMixin(_ModelAdmin):
         }
         if self.has_merge_permission(request) and obj.merged_into_id is None:
             context["merge_url"] = reverse("admin:claims_claim_merge", args=[obj.pk])
+        if request.user.has_perm(permissions.CHANGE_CLAIM) and obj.merged_into_id is None:
+            context["link_form"] = LinkForm()
+            context["link_url"] = reverse("admin:claims_claim_link", args=[obj.pk])
         return context
 
     def merge_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

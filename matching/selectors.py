@@ -29,7 +29,7 @@ from claims.models import Claim, claim_text_key
 from claims.search import claim_fulltext
 from interchange.models import Review
 from matching.layers import LAYERS, REASONS, embeddings, text_key, trigrams, wording_similarity
-from search.backends import _index_engine
+from search.backends import index_in_use
 from search.index import LANGUAGES, QUERY_MAX_WORDS, IndexUnavailableError, generation_open
 
 logger = logging.getLogger(__name__)
@@ -94,9 +94,21 @@ class _VectorReader:
 _vectors = _VectorReader()
 
 
-def claims_similar(text: str, *, language: str = "", scope: Scope = Scope()) -> Similar:
+def similar_health() -> str:
+    """ "ok" when the similar-claim index answers, else a warning saying why (the other layers
+    answer meanwhile)."""
+    try:
+        _vectors.reader()
+    except IndexUnavailableError as error:
+        return f"warning: {error}; similar claims are matched by their words until it is built"
+    return "ok"
+
+
+def claims_similar(
+    text: str, *, language: str = "", scope: Scope = Scope(), vector: Any = None
+) -> Similar:
     """The claims most like ``text`` (written in ``language``), best layer first, then best
-    score; at most ``scope.limit``."""
+    score; at most ``scope.limit``. ``vector``: the text's embedding, when known."""
     unavailable: dict[str, str] = {}
     candidates: dict[str, dict[str, float]] = {}
     same = (
@@ -107,7 +119,9 @@ def claims_similar(text: str, *, language: str = "", scope: Scope = Scope()) -> 
     for claim_id in [*map(str, same), *_worded_like(text, language)]:
         candidates.setdefault(claim_id, {})
     try:
-        nearest = _vectors.reader().nearest(embeddings([text])[0], CANDIDATES)
+        reader = _vectors.reader()
+        vector = embeddings([text])[0] if vector is None else vector
+        nearest = reader.nearest(vector, CANDIDATES)
     except IndexUnavailableError as error:
         unavailable["meaning"] = str(error)
         nearest = []
@@ -139,7 +153,7 @@ def claims_similar(text: str, *, language: str = "", scope: Scope = Scope()) -> 
             if layer in scores and scores[layer] >= max(thresholds[layer], scope.min_score)
         ]
         if matched:
-            row["language_differs"] = _base(row["language"]) != _base(language)
+            row["language_differs"] = bool(language) and _base(row["language"]) != _base(language)
             suggestions.append(Suggestion(row, matched[0], scores[matched[0]], scores))
     suggestions.sort(key=lambda found: (LAYERS.index(found.layer), -found.score))
     suggestions = suggestions[: scope.limit]
@@ -162,7 +176,7 @@ def _worded_like(text: str, language: str) -> list[str]:
     """The claims sharing most words with ``text``: the search index's best, else PostgreSQL's."""
     if settings.SEARCH_BACKEND == "index":
         try:
-            return _index_engine().reader().similar(text, language=language, limit=CANDIDATES)
+            return index_in_use().similar(text, language=language, limit=CANDIDATES)
         except IndexUnavailableError:
             pass  # the search says so in the logs and /readyz
     words = " or ".join(list(dict.fromkeys(_WORD.findall(text.lower())))[:QUERY_MAX_WORDS])

@@ -151,11 +151,20 @@ class VectorIndex:
         if not changed:
             return
         vectors = embeddings([document.text for _, document, _ in changed])
-        for (key, document, text), vector in zip(changed, vectors, strict=True):
-            if key in self._claims:
-                self._vectors.remove(key)
-            self._vectors.add(key, vector)
-            self._claims[key] = (uuid.UUID(document.id).bytes, text)
+        self.put_embedded([document for _, document, _ in changed], vectors)
+
+    def put_embedded(self, documents: list[ClaimDocument], vectors: Any) -> None:
+        """Add or replace claims whose embeddings are known (``vectors``, in their order)."""
+        keys = numpy.fromiter(
+            (key_of(document.id) for document in documents), numpy.uint64, len(documents)
+        )
+        known = [int(key) for key in keys if int(key) in self._claims]
+        if known:
+            self._vectors.remove(known)
+        if len(keys):
+            self._vectors.add(keys, numpy.asarray(vectors, dtype=numpy.float32))
+        for key, document in zip(keys, documents, strict=True):
+            self._claims[int(key)] = (uuid.UUID(document.id).bytes, _text_hash(document.text))
 
     def remove(self, ids: Iterable[str]) -> None:
         for claim_id in ids:

@@ -149,6 +149,11 @@ def _index_engine() -> IndexEngine:
     return _index
 
 
+def index_in_use() -> ClaimIndex:
+    """This host's search index, as searches read it; ``IndexUnavailableError`` if none."""
+    return _index_engine().reader()
+
+
 def claim_search(
     q: str,
     *,

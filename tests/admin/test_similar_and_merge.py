@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from claims.models import Claim
+from claims.models import Claim, ClaimLink
 from matching.vectors import VectorIndex
 from search.indexer import index_rebuild
 from tests import factories as f
@@ -145,3 +145,32 @@ def test_bad_text_on_the_add_page_shows_the_forms_errors_and_no_suggestions(
     assert checked.status_code == 200
     assert "right-to-left override" in checked.content.decode()
     assert checked.context["similar"] is None
+
+
+def test_claims_are_linked_and_unlinked_from_the_claim_page(editor_client: Client) -> None:
+    returning = f.claim(text=TROOPS)
+    massing = f.claim(text="Russia is massing troops at the border")
+    page = reverse("admin:claims_claim_change", args=[returning.pk])
+    assert 'id="link-form"' in editor_client.get(page).content.decode()
+    link = reverse("admin:claims_claim_link", args=[returning.pk])
+
+    done = editor_client.post(link, {"link-claim": str(massing.pk), "link-kind": "contradicts"})
+
+    assert done.status_code == 302
+    other_side = editor_client.get(reverse("admin:claims_claim_change", args=[massing.pk]))
+    assert "Contradicts" in other_side.content.decode()
+    assert TROOPS.replace("'", "&#x27;") in other_side.content.decode()
+    again = editor_client.post(
+        link, {"link-claim": str(massing.pk), "link-kind": "related"}, follow=True
+    )
+    assert "Not linked: These claims are already linked." in again.content.decode()
+    itself = editor_client.post(
+        link, {"link-claim": str(returning.pk), "link-kind": "related"}, follow=True
+    )
+    assert "A claim cannot be linked with itself." in itself.content.decode()
+
+    [made] = ClaimLink.objects.all()
+    removed = editor_client.post(reverse("admin:claims_claim_unlink", args=[massing.pk, made.pk]))
+    assert removed.status_code == 302
+    assert not ClaimLink.objects.exists()
+    assert editor_client.get(link).status_code == 405

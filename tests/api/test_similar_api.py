@@ -224,3 +224,10 @@ def test_a_claim_created_through_the_api_comes_with_the_claims_like_it(
     assert [(s["claim"]["text"], s["match"]) for s in response.json()["similar"]][:1] == [
         (TROOPS, "meaning")
     ]
+
+
+def test_readyz_says_whether_claims_are_matched_by_meaning(client: Any) -> None:
+    missing = client.get("/readyz").json()["similar_state"]
+    assert missing.startswith("warning: there is no similar-claim index in ")
+    index_rebuild(settings.SIMILAR_INDEX_DIR, kind=VectorIndex)
+    assert client.get("/readyz").json()["similar_state"] == "ok"
