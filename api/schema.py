@@ -59,6 +59,8 @@ PROBLEM_HEADERS = {
 CHANGE_CLAIM, CHANGE_STATUS = "claims_partial_update", "claims_transitions_create"
 PUBLISH, UNPUBLISH = "claims_publish_create", "claims_unpublish_create"
 APPROVE, REJECT = "claims_approve_create", "claims_reject_create"
+LINK_CLAIMS, UNLINK_CLAIMS = "claims_links_create", "claims_link_destroy"
+MERGE = "claims_merge_create"
 REPLACE_SOURCE, CHANGE_SOURCE = "sources_update", "sources_partial_update"
 
 
@@ -84,6 +86,7 @@ _CLAIM_LINKS = {
     "Unpublish": _etag_link(UNPUBLISH, "claim_id", "Take this version's fact check off the site."),
     "Approve": _etag_link(APPROVE, "claim_id", "Approve this version's proposed verdict."),
     "Reject": _etag_link(REJECT, "claim_id", "Reject this version's proposed verdict."),
+    "Merge": _etag_link(MERGE, "claim_id", "Merge this version of the claim, a duplicate."),
 }
 _SOURCE_LINKS = {
     "ReplaceSource": _etag_link(REPLACE_SOURCE, "id", "Replace this version of the source."),
@@ -103,6 +106,18 @@ ETAG_LINKS: dict[str, dict[int, dict[str, Any]]] = {
     "sources_retrieve": {200: _SOURCE_LINKS},
     REPLACE_SOURCE: {200: _SOURCE_LINKS},
     CHANGE_SOURCE: {200: _SOURCE_LINKS},
+    LINK_CLAIMS: {
+        201: {
+            "RemoveLink": {
+                "operationId": UNLINK_CLAIMS,
+                "parameters": {
+                    "path.claim_id": "$request.path.claim_id",
+                    "path.link_id": "$response.body#/id",
+                },
+                "description": "Remove this link.",
+            }
+        }
+    },
 }
 
 PROBLEM_DESCRIPTIONS = {
@@ -524,6 +539,7 @@ def claim_merge(view: Any) -> Any:
     return extend_schema_view(
         post=extend_schema(
             summary="Merge this claim, a duplicate, into the claim to keep",
+            operation_id=MERGE,
             description="If-Match: this claim's ETag; canonical_version: the other's. Its "
             "statements, appearances, evidence, other publishers' fact checks, tags and "
             "watchers move to the claim kept; it keeps its history and becomes a read-only "
@@ -534,6 +550,7 @@ def claim_merge(view: Any) -> Any:
             "400: into itself, into a merged claim. Answers with the claim kept.",
             request=serializers.MergeInputSerializer,
             responses={200: serializers.ClaimSerializer},
+            parameters=[IF_MATCH, ETAG_HEADER],
         )
     )(view)
 
@@ -547,6 +564,7 @@ def claim_links(view: Any) -> Any:
         ),
         post=extend_schema(
             summary="Link a claim with another: related, or contradicts (not duplicates)",
+            operation_id=LINK_CLAIMS,
             request=serializers.ClaimLinkInputSerializer,
             responses={201: serializers.ClaimLinkSerializer},
         ),
@@ -556,5 +574,9 @@ def claim_links(view: Any) -> Any:
 def claim_link(view: Any) -> Any:
     view = _with_problem_statuses(delete=(409,))(view)
     return extend_schema_view(
-        delete=extend_schema(summary="Remove a link between two claims", responses={204: None})
+        delete=extend_schema(
+            summary="Remove a link between two claims",
+            operation_id=UNLINK_CLAIMS,
+            responses={204: None},
+        )
     )(view)

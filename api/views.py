@@ -737,6 +737,8 @@ class ClaimLinksApi(ClaimPartApi):
 
     queryset = ClaimLink.objects.none()
     serializer_class = ClaimLinkInputSerializer
+    pagination_class = None  # a claim has few links: all of them, unpaged
+    filter_backends: list[Any] = []
     required_perms = {
         "GET": [permissions.VIEW_CLAIM],
         "POST": [permissions.VIEW_CLAIM, permissions.CHANGE_CLAIM],

@@ -111,10 +111,13 @@ def claims_similar(
     score; at most ``scope.limit``. ``vector``: the text's embedding, when known."""
     unavailable: dict[str, str] = {}
     candidates: dict[str, dict[str, float]] = {}
+    key = text_key(text)  # "" for only quotes and punctuation: no text to be the same
     same = (
         Claim.objects.alias(key=claim_text_key(F("text")))
         .filter(key=claim_text_key(Value(text)))
         .values_list("id", flat=True)[:CANDIDATES]
+        if key
+        else []
     )
     for claim_id in [*map(str, same), *_worded_like(text, language)]:
         candidates.setdefault(claim_id, {})
@@ -138,12 +141,12 @@ def claims_similar(
         str(row["id"]): dict(row)
         for row in claims.values("id", "text", "language", "status", "created_at")
     }
-    key, grams = text_key(text), trigrams(text)
+    grams = trigrams(text)
     thresholds = {"text": 1.0, **settings.SIMILAR_THRESHOLDS}
     suggestions = []
     for found_id, row in rows.items():
         scores = candidates[found_id]
-        scores["text"] = float(text_key(row["text"]) == key)
+        scores["text"] = float(bool(key) and text_key(row["text"]) == key)
         scores["wording"] = round(wording_similarity(grams, trigrams(row["text"])), 4)
         if "meaning" in scores:
             scores["meaning"] = round(scores["meaning"], 4)
@@ -180,6 +183,8 @@ def _worded_like(text: str, language: str) -> list[str]:
         except IndexUnavailableError:
             pass  # the search says so in the logs and /readyz
     words = " or ".join(list(dict.fromkeys(_WORD.findall(text.lower())))[:QUERY_MAX_WORDS])
+    if not words:  # punctuation, emoji: no word to look for
+        return []
     matches = claim_fulltext(Claim.objects.all(), q=words, language=language or None)
     best = matches.order_by(F("rank").desc()).values_list("id", flat=True)[:CANDIDATES]
     return [str(pk) for pk in best]

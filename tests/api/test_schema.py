@@ -22,6 +22,7 @@ from schemathesis.engine import events, from_schema
 from werkzeug.test import Client
 
 from api.schema import LONG_TEXT
+from claims import services as claim_services
 from claims.models import CLAIM_TEXT_MAX_LENGTH, SOURCE_NOTES_MAX_LENGTH
 from tests import factories as f
 from tests.api.conftest import token_for
@@ -289,7 +290,13 @@ def test_answers_link_to_the_changes_behind_if_match_with_their_etag(api):
             actor=f.reviewer(), claim=proposed, status="unproven", reason="Unclear.",
             channel="api",
         )  # fmt: skip
+    # And a duplicate, to merge into a claim kept (changed since: another ETag).
+    duplicate, kept = f.claim(text="TROOPS LEFT KURSK."), f.claim(text="Troops left Kursk!")
+    f.statement(claim=kept)
+    kept.refresh_from_db()
+    bodies["claims_merge_create"] = {"canonical": str(kept.pk), "canonical_version": kept.version}
     subjects = {
+        "claims_merge_create": duplicate,
         "claims_publish_create": to_publish,
         "claims_unpublish_create": to_unpublish,
         "claims_approve_create": to_approve,
@@ -423,8 +430,18 @@ def test_schemathesis_all_phases_and_checks_find_nothing(
     f.evidence(claim=claim, file=f.png_upload())
     f.evidence(claim=claim)
     f.transition(claim=claim, status="in_review")
+    # A link to remove: its id is known to no response schemathesis reads before it tries.
+    link = claim_services.claim_link(
+        actor=admin, claim=claim, other=f.claim(text="Troops massed at the border."), kind="related"
+    )
     config = schemathesis.Config.from_dict(
         {
+            "operations": [
+                {
+                    "include-path": "/api/v1/claims/{claim_id}/links/{link_id}/",
+                    "parameters": {"path.claim_id": str(claim.pk), "path.link_id": str(link.pk)},
+                }
+            ],
             "seed": 20220215,
             "suppress-health-check": ["all"],
             "headers": {"Authorization": f"Bearer {token_for(admin)}"},

@@ -231,3 +231,14 @@ def test_readyz_says_whether_claims_are_matched_by_meaning(client: Any) -> None:
     assert missing.startswith("warning: there is no similar-claim index in ")
     index_rebuild(settings.SIMILAR_INDEX_DIR, kind=VectorIndex)
     assert client.get("/readyz").json()["similar_state"] == "ok"
+
+
+@pytest.mark.parametrize("text", ["!!!", "🙂🙂", "“…”", "-", "___"])
+def test_a_text_without_words_is_answered_not_a_500(viewer_api: APIClient, text: str) -> None:
+    f.claim(text="!!!")  # no words, and no text once its end punctuation is set aside
+    f.claim(text="Troops are back.")
+
+    response = viewer_api.get(SIMILAR, {"text": text})
+
+    assert response.status_code == 200, response.content
+    assert suggested(response) == []
