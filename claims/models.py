@@ -226,6 +226,7 @@ class Claim(models.Model):
         blank=True,
         editable=False,
         related_name="merged_claims",
+        db_index=False,  # a partial index below: almost every claim has none
         help_text="The claim this duplicate was merged into: this one is a read-only pointer.",
     )
     merged_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -252,6 +253,11 @@ class Claim(models.Model):
             models.Index(fields=["status", "-updated_at"], name="claim_status_updated"),
             models.Index(fields=["assignee", "status"], name="claim_assignee_status"),
             models.Index(claim_text_key(models.F("text")), name="claim_text_key"),
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="claim_merged_into",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -395,24 +395,16 @@ class ClaimIndex:
         hits = found.hits[: max(limit, 0)]
         return Hits([searcher.doc(address)["id"][0] for _, address in hits], found.count)
 
-    def similar(
-        self, text: str, *, language: str = "", filters: Filters = Filters(), limit: int = 50
-    ) -> list[str]:
+    def similar(self, text: str, *, filters: Filters = Filters(), limit: int = 20) -> list[str]:
         """The ids of the claims whose text shares most words with ``text`` (any of its first
-        ``QUERY_MAX_WORDS`` words, word for word or stemmed in ``language``), best first:
-        candidates for similar-claim matching."""
+        ``QUERY_MAX_WORDS`` words, word for word), best first: candidates for near-identical
+        wording (similar-claim matching; other wordings are the embeddings' to find)."""
         words = list(dict.fromkeys(_WORD.findall(text.lower())))[:QUERY_MAX_WORDS]
         if not words:
             return []
         self._index.reload()
         searcher = self._index.searcher()
-        code = language_of(language)
-        queries = [self._index.parse_query(" ".join(words), ["words_text"])]
-        if code in STEMMERS:
-            queries.append(self._index.parse_query(" ".join(words), [f"stem_{code}_text"]))
-        elif code in LEMMATISED:
-            queries.append(self._index.parse_query(_lemmas(text, code), [f"stem_{code}_text"]))
-        query = Query.boolean_query([(Occur.Should, query) for query in queries])
+        query = self._index.parse_query(" ".join(words), ["words_text"])
         found = searcher.search(
             Query.boolean_query([(Occur.Must, query), *self._filters(filters)]), max(limit, 1)
         )

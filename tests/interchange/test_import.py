@@ -454,8 +454,8 @@ def test_the_report_names_new_claims_that_look_like_claims_already_here(settings
     french = second_publisher(
         claimReviewed="La Russie a ordonné aux troupes proches de la frontière ukrainienne de "
         "regagner leurs bases",
-        inLanguage="fr",
     )
+    french["inLanguage"] = "fr"
     unrelated = review(
         url="https://example.org/eiffel", claimReviewed="The Eiffel Tower was sold in 1925"
     )
