@@ -30,7 +30,7 @@ from claims.search import claim_fulltext
 from interchange.models import Review
 from matching.layers import LAYERS, REASONS, embeddings, text_key, trigrams, wording_similarity
 from search.backends import index_in_use
-from search.index import LANGUAGES, QUERY_MAX_WORDS, IndexUnavailableError, generation_open
+from search.index import LANGUAGES, QUERY_MAX_WORDS, GenerationReader, IndexUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -79,30 +79,24 @@ class Similar:
     unavailable: dict[str, str]  # layer -> why it was not consulted
 
 
-class _VectorReader:
-    """This host's similar-claim index, opened once per process and per generation."""
-
-    def __init__(self) -> None:
-        self._index: Any = None
-
-    def reader(self) -> Any:
-        from matching.vectors import VectorIndex
-
-        root = Path(settings.SIMILAR_INDEX_DIR)
-        current = (root / "current").resolve()
-        if self._index is None or self._index.path != current:
-            self._index = generation_open(root, kind=VectorIndex)
-        return self._index
+_vectors: GenerationReader | None = None
 
 
-_vectors = _VectorReader()
+def _vector_index() -> Any:
+    """This host's similar-claim index; ``IndexUnavailableError`` if none."""
+    from matching.vectors import VectorIndex
+
+    global _vectors
+    if _vectors is None or _vectors.root != Path(settings.SIMILAR_INDEX_DIR):
+        _vectors = GenerationReader(settings.SIMILAR_INDEX_DIR, kind=VectorIndex)
+    return _vectors.get()
 
 
 def similar_health() -> str:
     """ "ok" when the similar-claim index answers, else a warning saying why (the other layers
     answer meanwhile)."""
     try:
-        _vectors.reader()
+        _vector_index()
     except IndexUnavailableError as error:
         return f"warning: {error}; similar claims are matched by their words until it is built"
     return "ok"
@@ -126,7 +120,7 @@ def claims_similar(
     for claim_id in [*map(str, same), *_worded_like(text, language)]:
         candidates.setdefault(claim_id, {})
     try:
-        reader = _vectors.reader()
+        reader = _vector_index()
         vector = embeddings([text])[0] if vector is None else vector
         nearest = reader.nearest(vector, CANDIDATES)
     except IndexUnavailableError as error:

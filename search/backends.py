@@ -15,7 +15,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from django.conf import settings
@@ -30,8 +30,8 @@ from search.index import (
     ORDER_FIELDS,
     ClaimIndex,
     Filters,
+    GenerationReader,
     IndexUnavailableError,
-    generation_open,
     query_problem,
 )
 
@@ -63,14 +63,11 @@ class IndexEngine:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._index: ClaimIndex | None = None
+        self._generations = GenerationReader(self.root)
 
     def reader(self) -> ClaimIndex:
         """The index in use, following a rebuild's swap; ``IndexUnavailableError`` if none."""
-        current = (self.root / "current").resolve()
-        if self._index is None or self._index.path != current:
-            self._index = generation_open(self.root)
-        return self._index
+        return cast(ClaimIndex, self._generations.get())
 
     def search(
         self, q: str, *, filters: Filters, order: str, language: str, limit: int, offset: int
@@ -78,7 +75,7 @@ class IndexEngine:
         try:
             hits = self.reader().search(q, filters=filters, limit=limit, offset=offset, order=order)
         except ValueError as error:  # tantivy: a damaged file found while searching
-            self._index = None
+            self._generations.forget()
             raise IndexUnavailableError(
                 f"the search index in {self.root} failed: {error}"
             ) from error

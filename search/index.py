@@ -152,6 +152,27 @@ def generation_open(root: Path, *, writable: bool = False, kind: Any = None) -> 
     return kind.built(link.resolve(), writable=writable)
 
 
+class GenerationReader:
+    """The index in use under ``root`` (a ``kind`` of index), opened once per process and
+    again when a rebuild swaps another in: what searches read."""
+
+    def __init__(self, root: Path, kind: Any = None) -> None:
+        self.root = Path(root)
+        self.kind = kind
+        self._index: Any = None
+
+    def get(self) -> Any:
+        """The index in use; ``IndexUnavailableError`` if none."""
+        current = (self.root / _CURRENT).resolve()
+        if self._index is None or self._index.path != current:
+            self._index = generation_open(self.root, kind=self.kind)
+        return self._index
+
+    def forget(self) -> None:
+        """Open it again on the next ``get`` (after it failed)."""
+        self._index = None
+
+
 def generation_new(root: Path) -> Path:
     """A new, empty generation's directory under ``root``."""
     directory = Path(root) / f"generation-{time.time_ns()}"
