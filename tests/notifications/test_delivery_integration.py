@@ -14,6 +14,7 @@ from kombu.exceptions import OperationalError
 from claims import services as claim_services
 from claims.models import ClaimStatus as S
 from config.celery import app as celery_app
+from matching import services as merge_services
 from notifications import services
 from notifications.models import (
     Delivery,
@@ -249,3 +250,36 @@ def test_an_assignment_reaches_the_assignee_and_the_receiver(workers: Workers, r
         (olena.email, "[Claim tracker] Assigned to you"),
         (olena.email, "[Claim tracker] No longer yours"),
     ]
+
+
+def test_a_merge_reaches_the_receiver_and_the_duplicates_watchers(
+    workers: Workers, receiver: Receiver
+):
+    endpoint_for(receiver, EventType.CLAIM_MERGED)
+    workers.start()
+    reviewer = f.reviewer(username="olena")
+    canonical = f.claim(text="Russia has ordered troops near Ukraine's border back to bases.")
+    duplicate = f.claim(text="Россия приказала войскам у границы с Украиной вернуться в казармы.")
+    watcher = f.viewer(username="watcher", email="watcher@example.org")
+    services.claim_watch(actor=watcher, claim=duplicate)
+
+    merge_services.claim_merge(
+        actor=reviewer,
+        duplicate=duplicate,
+        canonical=canonical,
+        version=duplicate.version,
+        canonical_version=canonical.version,
+    )
+
+    [got] = wait_for(lambda: receiver.of_type(EventType.CLAIM_MERGED), "the webhook")
+    assert got.verified, got.error
+    data = got.payload["data"]
+    assert (data["claim"]["id"], data["canonical"]["id"]) == (str(duplicate.pk), str(canonical.pk))
+    assert data["claim"]["text"] == duplicate.text  # Cyrillic, as written
+    assert data["actor"]["username"] == "olena"
+    [mail] = wait_for(
+        lambda: [m for m in workers.emails() if m["To"] == "watcher@example.org"], "the email"
+    )
+    # A long Cyrillic subject is folded into encoded words, which unfold after a space.
+    subject = mail["Subject"].strip()
+    assert subject == f"[Claim tracker] Merged into another claim: {duplicate.text}"
