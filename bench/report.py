@@ -240,7 +240,7 @@ def report_write(results: Path) -> Path:
         index = similar["index"]
         lines += [
             "",
-            f"Similar claims: {similar['queries']} lookups in one process, one at a time "
+            f"Similar claims: {similar['lookups']} lookups in one process, one at a time "
             f"({similar['with_suggestions']} with suggestions): the lookup p50 "
             f"{similar['p50_ms']}, p95 {similar['p95_ms']}, p99 {similar['p99_ms']} ms; the "
             f"text's embedding apart, p50 {similar['embedding_p50_ms']}, p95 "
