@@ -25,12 +25,12 @@ from django.conf import settings
 from django.db.models import F, Value
 from django.utils import timezone
 
-from claims.models import Claim, claim_text_key
+from claims.models import LANGUAGE_CODE, Claim, claim_text_key
 from claims.search import claim_fulltext
 from interchange.models import Review
 from matching.layers import LAYERS, REASONS, embeddings, text_key, trigrams, wording_similarity
 from search.backends import index_in_use
-from search.index import LANGUAGES, QUERY_MAX_WORDS, GenerationReader, IndexUnavailableError
+from search.index import QUERY_MAX_WORDS, GenerationReader, IndexUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -190,12 +190,33 @@ def _worded_like(text: str, language: str) -> list[str]:
     return [str(pk) for pk in best]
 
 
+# Every two-letter language code (ISO 639-1). Three-letter codes (ISO 639-2 and 639-3, some
+# 7,900) are too many to list: a well-formed one is taken.
+ISO_639_1 = frozenset({
+    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be",
+    "bg", "bh", "bi", "bm", "bn", "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs",
+    "cu", "cv", "cy", "da", "de", "dv", "dz", "ee", "el", "en", "eo", "es", "et", "eu",
+    "fa", "ff", "fi", "fj", "fo", "fr", "fy", "ga", "gd", "gl", "gn", "gu", "gv", "ha",
+    "he", "hi", "ho", "hr", "ht", "hu", "hy", "hz", "ia", "id", "ie", "ig", "ii", "ik",
+    "io", "is", "it", "iu", "ja", "jv", "ka", "kg", "ki", "kj", "kk", "kl", "km", "kn",
+    "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li", "ln", "lo", "lt",
+    "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb",
+    "nd", "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os",
+    "pa", "pi", "pl", "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd",
+    "se", "sg", "si", "sk", "sl", "sm", "sn", "so", "sq", "sr", "ss", "st", "su", "sv",
+    "sw", "ta", "te", "tg", "th", "ti", "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw",
+    "ty", "ug", "uk", "ur", "uz", "ve", "vi", "vo", "wa", "wo", "xh", "yi", "yo", "za",
+    "zh", "zu",
+})  # fmt: skip
+
+
 def known_language(code: str) -> None:
-    """A validator: ``code`` is a language this project knows (Django's list, ISO 639)."""
-    from django.conf.locale import LANG_INFO
+    """A validator: ``code`` is written as a claim's language is (``LANGUAGE_CODE``: "zh",
+    "pt-BR", "fil") and, when of two letters, is one of ISO 639-1's."""
     from django.core.exceptions import ValidationError
 
-    if _base(code) not in LANG_INFO and _base(code) not in LANGUAGES:
+    LANGUAGE_CODE(code)
+    if len(base := _base(code)) == 2 and base not in ISO_639_1:
         raise ValidationError(
             f"Unknown language {code!r}: give an ISO 639 code such as en, ru or uk.",
             code="unknown_language",

@@ -164,6 +164,10 @@ def test_without_the_similar_claim_index_the_text_layers_still_answer(
         ({"text": "   "}, "text", "This field may not be blank."),
         ({"text": "x" * 10_001}, "text", "at most 10000 characters (it has 10001)"),
         ({"text": "Troops", "lang": "xx"}, "lang", "Unknown language 'xx'"),
+        ({"text": "Troops", "lang": "qq-BR"}, "lang", "Unknown language 'qq-BR'"),
+        # Refused as a claim's language is, in the same words.
+        ({"text": "Troops", "lang": "EN"}, "lang", "Give an ISO 639 code such as en, ru or uk"),
+        ({"text": "Troops", "lang": "zh-Hant-TW"}, "lang", "(with a region if need be: pt-BR)"),
         ({"text": "Troops", "lang": ""}, "lang", "This field may not be blank."),
         ({"text": "Troops", "limit": "0"}, "limit", "greater than or equal to 1"),
         ({"text": "Troops", "since_days": ""}, "since_days", "This field may not be blank."),
@@ -181,6 +185,14 @@ def test_bad_queries_are_refused_naming_the_parameter(
     assert response.status_code == 400, response.content
     assert message in str(response.json()), response.json()
     assert field in str(response.json())
+
+
+@pytest.mark.parametrize("lang", ["zh", "zh-TW", "tl", "am", "so", "pt-BR", "fil", "ckb"])
+def test_any_language_a_claim_may_be_in_is_taken(viewer_api: APIClient, lang: str) -> None:
+    """Chinese, Tagalog, Amharic, Somali, Filipino, Sorani: languages of fact-checkers too."""
+    response = viewer_api.get(SIMILAR, {"text": "台湾称大陆军演规模创新高。", "lang": lang})
+
+    assert response.status_code == 200, response.content
 
 
 def test_only_those_who_may_read_claims_are_answered(
