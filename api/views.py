@@ -71,7 +71,7 @@ from matching import services as matching_services
 from matching.selectors import Scope, claims_similar
 from publishing import services as publishing_services
 from publishing.selectors import public_condition
-from search.backends import claim_search
+from search.backends import claim_search, found_rows
 from search.index import Filters
 from verification import capture
 from verification import selectors as verification_selectors
@@ -238,9 +238,8 @@ class ClaimViewSet(
                 }
             )
         # A search: a page of ids from the search engine, in its order, then their rows from
-        # PostgreSQL through the same filters (a claim changed since it was indexed is
-        # shown as it is now, or left out when it no longer qualifies).
-        ordering = StrictOrderingFilter().get_ordering(request, filterset.qs, self)
+        # PostgreSQL as they are now (found_rows).
+        ordering = StrictOrderingFilter().get_ordering(request, filterset.queryset, self)
         order = ordering[0].removesuffix("_sort_key") if ordering[0] != "-rank" else ""
         page = cast("ClaimPage", self.paginator)
         offset, limit = page.search_window(request, order)
@@ -253,8 +252,7 @@ class ClaimViewSet(
             limit=limit,
             offset=offset,
         )
-        rows = {str(row["id"]): row for row in filterset.qs.filter(id__in=found.ids)}
-        shown = [rows[claim_id] for claim_id in found.ids if claim_id in rows]
+        shown = found_rows(found, filters)
         data = ClaimSerializer(shown, many=True, context=self.get_serializer_context()).data
         return page.search_response(data, found, offset)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, cast
 from uuid import UUID
@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 
 from claims.models import Claim
 from claims.search import claim_fulltext
+from claims.selectors import claim_rows_by_id
 from publishing.selectors import public_condition
 from search.index import (
     ORDER_FIELDS,
@@ -54,6 +55,7 @@ class Found:
     total: int
     exact: bool = True  # False: at least ``total`` match
     engine: str = "index"
+    versions: list[int] = field(default_factory=list)  # of each claim as the engine saw it
 
 
 class IndexEngine:
@@ -79,7 +81,7 @@ class IndexEngine:
             raise IndexUnavailableError(
                 f"the search index in {self.root} failed: {error}"
             ) from error
-        return Found(hits.ids, hits.total, engine=self.name)
+        return Found(hits.ids, hits.total, engine=self.name, versions=hits.versions)
 
 
 class PostgresEngine:
@@ -96,11 +98,43 @@ class PostgresEngine:
             name = order.removeprefix("-")
             date = Coalesce("first_seen_at", "created_at") if name == "first_seen_at" else F(name)
             key = date.desc() if order.startswith("-") else date.asc()
-        ordered = matches.order_by(key, "-id").values_list("id", flat=True)
-        ids = [str(pk) for pk in ordered[offset : offset + limit]]
+        page = list(
+            matches.order_by(key, "-id").values_list("id", "version")[offset : offset + limit]
+        )
         counted = matches.order_by().values("id")[: POSTGRES_COUNT_CAP + 1].count()
         exact = counted <= POSTGRES_COUNT_CAP
-        return Found(ids, min(counted, POSTGRES_COUNT_CAP), exact=exact, engine=self.name)
+        return Found(
+            [str(pk) for pk, _ in page],
+            min(counted, POSTGRES_COUNT_CAP),
+            exact=exact,
+            engine=self.name,
+            versions=[version for _, version in page],
+        )
+
+
+def found_rows(found: Found, filters: Filters) -> list[dict[str, Any]]:
+    """The rows (claims.selectors.claim_rows) of a page of a search, in its order, as the
+    claims are now.
+
+    A claim changed since the engine saw it (another version) is shown if it still passes
+    ``filters``, and left out if not, as is one no longer there; for a reader outside
+    (``filters.public_at``) every claim of the page is checked, as what is public is not only
+    the claim's. One query, and a second only when there is something to check.
+    """
+    rows = claim_rows_by_id(found.ids)
+    seen = dict(zip(found.ids, found.versions, strict=False))
+    changed = [
+        claim_id
+        for claim_id, row in rows.items()
+        if filters.public_at or row["version"] != seen.get(claim_id)
+    ]
+    if changed:
+        passing = {
+            str(pk) for pk in _filtered(filters).filter(id__in=changed).values_list("id", flat=True)
+        }
+        for claim_id in set(changed) - passing:
+            del rows[claim_id]
+    return [rows[claim_id] for claim_id in found.ids if claim_id in rows]
 
 
 def _filtered(filters: Filters) -> QuerySet[Claim]:

@@ -120,6 +120,7 @@ class Filters:
 class Hits:
     ids: list[str]
     total: int
+    versions: list[int] = field(default_factory=list)  # of each claim as indexed
 
 
 # The orders a search can have besides relevance: the dates the index holds.
@@ -413,8 +414,12 @@ class ClaimIndex:
         found = searcher.search(  # tantivy panics on a limit of 0: count with 1, show none
             Query.boolean_query(clauses), max(limit, 1), count=True, offset=offset, **ordering
         )
-        hits = found.hits[: max(limit, 0)]
-        return Hits([searcher.doc(address)["id"][0] for _, address in hits], found.count)
+        documents = [searcher.doc(address) for _, address in found.hits[: max(limit, 0)]]
+        return Hits(
+            [document["id"][0] for document in documents],
+            found.count,
+            [document["version"][0] for document in documents],
+        )
 
     def similar(self, text: str, *, filters: Filters = Filters(), limit: int = 20) -> list[str]:
         """The ids of the claims whose text shares most words with ``text`` (any of its first

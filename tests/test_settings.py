@@ -141,3 +141,26 @@ def test_env_example_names_every_variable_the_code_reads():
     named = set(re.findall(r"^# ([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
     assert {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"} <= read
     assert read - named == set()
+
+
+@pytest.mark.parametrize(
+    ("env", "threshold"),
+    [
+        ({"DATABASE_POOL": "true"}, "5"),
+        ({"DATABASE_POOL": "false"}, "None"),
+        ({"DATABASE_POOL": "true", "DATABASE_PREPARED_STATEMENTS": "false"}, "None"),
+        ({"DATABASE_POOL": "false", "DATABASE_PREPARED_STATEMENTS": "true"}, "5"),
+    ],
+)
+def test_connections_prepare_statements_with_the_pool_unless_told_not_to(env, threshold):
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])",
+        SECRET_KEY=GOOD_SECRET_KEY,
+        **{**PRODUCTION, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [threshold]

@@ -106,6 +106,12 @@ def database_config(url: str) -> dict:
     else:
         config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
         config["CONN_HEALTH_CHECKS"] = True
+    # Statements psycopg prepares (core.queries): a connection plans them once, after five
+    # uses. On with Django's pool, whose connections are sessions of their own; off behind a
+    # pooler that hands one client's statements to several sessions (PgBouncer's transaction
+    # mode before 1.21).
+    prepared = env.bool("DATABASE_PREPARED_STATEMENTS", default="pool" in options)
+    options["prepare_threshold"] = 5 if prepared else None
     return config
 
 

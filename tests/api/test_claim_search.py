@@ -16,10 +16,12 @@ from rest_framework.test import APIClient
 from rest_framework.utils.urls import remove_query_param
 
 from claims import services as claim_services
+from publishing.services import claim_unpublish
 from search import backends
 from search.index import QUERY_MAX_WORDS, Filters, generation_current
 from search.indexer import index_rebuild
 from tests import factories as f
+from verification.models import Channel
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +157,23 @@ def test_what_a_page_shows_is_the_claim_as_it_is_now(viewer_api: APIClient, sett
     assert [(row["text"], row["summary"]) for row in rows] == [
         ("Convoys head north.", "Seen at dawn.")
     ]
+
+
+def test_a_fact_check_taken_off_the_site_leaves_the_public_search_at_once(
+    api: Callable[..., APIClient], settings: Any
+) -> None:
+    settings.API_PUBLIC_VERDICTS = True
+    claim = f.claim(text="Troops returned to bases, said Moscow.")
+    f.published(claim=claim, status="false")
+    f.published(status="false", claim=f.claim(text="Troops massed at the border."))
+    index_rebuild(settings.SEARCH_INDEX_DIR)
+    anonymous = api(None)
+    assert len(found(anonymous.get(CLAIMS, {"q": "troops"}))) == 2
+    # Taken off the site with no indexer running: the index still has it as public.
+    claim_unpublish(actor=f.reviewer(), claim=claim, reason="Retracted.", channel=Channel.API)
+
+    assert found(anonymous.get(CLAIMS, {"q": "troops"})) == ["Troops massed at the border."]
+    assert found(api(f.viewer()).get(CLAIMS, {"q": "troops bases"})) == [claim.text]
 
 
 def test_multilingual_claims_through_the_index(viewer_api: APIClient, settings: Any) -> None:
