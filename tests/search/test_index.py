@@ -112,6 +112,48 @@ def test_a_word_in_another_language_matches_word_for_word(index: ClaimIndex) -> 
     assert found(index, "frontiere") == ["fr"]  # accents folded: frontière
 
 
+def test_words_of_another_script_than_the_claims_language_are_found(tmp_path: Path) -> None:
+    written = ClaimIndex(tmp_path / "index", writable=True)
+    written.put(
+        [
+            ClaimDocument(id="en", language="en", text="Зеленский says the talks failed."),
+            ClaimDocument(id="ru", language="ru", text="В НАТО заявили о выводе войск из Narva."),
+            ClaimDocument(id="mixed", language="fr", text="Navalny et Навальный: les troupes."),
+        ]
+    )
+    written.commit(Position(1, 1))
+
+    assert found(written, "Зеленский") == ["en"]
+    assert found(written, "narva") == ["ru"]
+    assert found(written, "войска") == ["ru"]  # stemmed in the claim's language
+    assert found(written, "Навальный troupe") == ["mixed"]  # a script each, both stemmed
+    assert found(written, '"Navalny et Навальный"') == ["mixed"]
+
+
+def test_a_reader_sees_each_commit_of_the_writer_in_another_process(
+    index: ClaimIndex, tmp_path: Path
+) -> None:
+    reader = ClaimIndex(tmp_path / "index")
+    assert found(reader, "tanks") == []
+    index.close()  # the writer is another process from here
+    script = (
+        "import sys; from search.index import ClaimDocument, ClaimIndex, Position\n"
+        "writer = ClaimIndex(sys.argv[1], writable=True)\n"
+        "writer.put([ClaimDocument(id=sys.argv[2], language='en', text='Tanks ' + sys.argv[2])])\n"
+        "writer.commit(Position(9, int(sys.argv[3])))\n"
+    )
+    for number, name in enumerate(["first", "second"], start=2):
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "index"), name, str(number)],
+            cwd=BASE_DIR,
+            timeout=60,
+            check=True,
+        )
+        assert name in found(reader, "tanks")  # at once, with no reopening
+        assert found(reader, "tanks") == found(reader, "tanks")  # and read again as it is
+    assert sorted(found(reader, "tanks")) == ["first", "second"]
+
+
 def test_web_search_syntax(index: ClaimIndex) -> None:
     assert found(index, "troops border") == ["withdrawal"]  # every word
     assert found(index, '"back to their bases"') == ["withdrawal"]
