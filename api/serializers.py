@@ -13,6 +13,7 @@ from django.core.validators import MaxLengthValidator
 from django.http import QueryDict
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -547,14 +548,20 @@ class ClaimSerializer(serializers.Serializer[Any]):
         self.__dict__["_link_templates"] = templates
         return templates
 
+    @cached_property
     def internal(self) -> bool:
         """Whether the reader is signed in (anonymous readers see published fact checks, not
         the deliberation behind them)."""
         request = self.context.get("request")
         return request is not None and request.user.is_authenticated
 
+    @cached_property
+    def zone(self) -> tzinfo:
+        """The time zone dates are written in (read once for a page of claims)."""
+        return timezone.get_current_timezone()
+
     def to_representation(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        zone = timezone.get_current_timezone()
+        zone = self.zone
         status = ClaimStatus(row["status"])
         pk = str(row["id"])
         claimant_id = row["claimant_id"]
@@ -569,7 +576,7 @@ class ClaimSerializer(serializers.Serializer[Any]):
             "summary": row["summary"],
             "status": row["status"],
             "allowed_transitions": [] if proposal else list(_ALLOWED_TRANSITIONS[status]),
-            "proposal": _pending_proposal(proposal, zone) if self.internal() else None,
+            "proposal": _pending_proposal(proposal, zone) if self.internal else None,
             "review_rating": _review_rating(row, state),
             "publication": {
                 "state": state.value,
