@@ -14,6 +14,7 @@ from django.utils import timezone
 from api.models import ApiToken
 from claims.text import text_clean
 from core.actors import Actor
+from core.queries import prepared_cursor
 
 TOKEN_PREFIX = "ct_"  # noqa: S105 (a marker, not a secret)
 # Writing last_used_at on every request would make each read a write; once a minute is enough.
@@ -97,7 +98,7 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     that ModelBackend keeps on the user (``_perm_cache``), so the permission checks of the
     request read no more rows. Superusers have every permission and need no cache.
     """
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # every request's query: planned once per connection
         cursor.execute(_AUTHENTICATE_SQL, [token_digest(raw)])
         row = cursor.fetchone()
     if row is None:

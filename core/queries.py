@@ -1,21 +1,42 @@
-"""A read compiled once per process and run with a new value each time: for the hottest reads.
+"""The hottest reads: planned once per connection, and compiled once per process.
 
 Compiling a queryset with several subqueries costs the ORM milliseconds on every request, and
-PostgreSQL plans it again each time; a page of a search runs the same query with other ids.
+PostgreSQL plans each statement again every time; a page of a search runs the same query with
+other ids, and every API request the same token query with another digest.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.utils import CursorWrapper
 from django.db.models import BooleanField, Func, QuerySet
 
 # Stands where the changing value goes while the query is compiled.
 _MARKER = object()
+
+
+@contextmanager
+def prepared_cursor() -> Iterator[CursorWrapper]:
+    """A cursor that binds its parameters on the server, so the connection prepares a statement
+    it runs again and again (plans it once) after psycopg's ``prepare_threshold`` uses, where
+    connections prepare statements at all (``DATABASE_PREPARED_STATEMENTS``). It is Django's
+    cursor wrapper around it: its queries are counted, logged and wrapped like any other."""
+    connection.ensure_connection()
+    # Django's own cursor class for server-side binding (its stubs do not know it).
+    raw: Any = cast(Any, ServerBindingCursor)(connection.connection)
+    wrapped = (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
+    with wrapped as cursor:
+        yield cursor
 
 
 class AnyOf(Func):
@@ -32,11 +53,8 @@ class CompiledRows:
     """The rows of a ``values()`` queryset for a value, as dicts like ``values()`` gives them.
 
     ``build(marker)`` returns the queryset with ``marker`` as the one parameter that changes,
-    say ``AnyOf("id", Value(marker, ...))``. It is compiled once per process; each call binds
-    its value on the server, so the connection plans the statement once (psycopg prepares it
-    after ``prepare_threshold`` uses) where it prepares statements at all
-    (``DATABASE_PREPARED_STATEMENTS``).
-    The query goes through Django's cursor wrapper: counted, logged and wrapped like any other.
+    say ``AnyOf("id", Value(marker, ...))``. It is compiled once per process and run through
+    a ``prepared_cursor``.
     """
 
     def __init__(self, build: Callable[[object], QuerySet[Any, dict[str, Any]]]) -> None:
@@ -61,15 +79,7 @@ class CompiledRows:
         compiler, sql, params, at, names = self._compile()
         bound = [*params]
         bound[at] = value
-        connection.ensure_connection()
-        # Django's own cursor class for server-side binding (its stubs do not know it).
-        raw: Any = cast(Any, ServerBindingCursor)(connection.connection)
-        cursor = (
-            connection.make_debug_cursor(raw)
-            if connection.queries_logged
-            else connection.make_cursor(raw)
-        )
-        with cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, bound)
             fetched = cursor.fetchall()
         if compiler.has_extra_select:  # columns only for the ordering

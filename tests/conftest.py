@@ -41,6 +41,19 @@ def _search_index_dir(settings: Settings, tmp_path: Path) -> None:
     settings.SIMILAR_INDEX_DIR = tmp_path / "similar"
 
 
+@pytest.fixture
+def prepared_at_once() -> Iterator[None]:
+    """The connection prepares each statement of a prepared_cursor (core.queries) from its
+    first use, as after five: production's connections prepare them, the tests' do not."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    before = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = 0
+    yield
+    connection.connection.prepare_threshold = before
+
+
 @pytest.fixture(params=["index", "postgres"])
 def search_engine(request: pytest.FixtureRequest, settings: Settings) -> Callable[[], None]:
     """Each search engine in turn (SEARCH_BACKEND); call the value once the claims are

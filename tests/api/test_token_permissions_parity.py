@@ -33,7 +33,10 @@ def _users() -> dict[str, User]:
     return users
 
 
-def test_the_tokens_permissions_are_model_backends_for_every_kind_of_user():
+@pytest.mark.parametrize("prepared", [False, True], ids=["planned each time", "prepared"])
+def test_the_tokens_permissions_are_model_backends_for_every_kind_of_user(prepared, request):
+    if prepared:
+        request.getfixturevalue("prepared_at_once")
     every = [
         f"{app}.{codename}"
         for app, codename in Permission.objects.values_list("content_type__app_label", "codename")

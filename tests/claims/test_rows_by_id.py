@@ -4,7 +4,6 @@ claim_rows() through the ORM give the same rows for every kind of claim a page c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -70,16 +69,6 @@ def claims_of_every_kind() -> list[Claim]:
     )
     assert kept.withdrawn_at is None
     return [plain, full, published, unpublished, proposed, reviewed, canonical, duplicate]
-
-
-@pytest.fixture
-def prepared_at_once() -> Iterator[None]:
-    """The connection prepares every statement from its first use (as after five)."""
-    connection.ensure_connection()
-    before = connection.connection.prepare_threshold
-    connection.connection.prepare_threshold = 0
-    yield
-    connection.connection.prepare_threshold = before
 
 
 def through_the_orm(ids: list[str]) -> dict[str, dict[str, Any]]:
