@@ -36,11 +36,11 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 PAGE_SIZE = 50
-# The columns of a claim as the API shows them (less what the API derives in Python:
-# links, allowed transitions, review rating).
+# The columns of a claim as the API shows them (less what the API derives in Python from
+# them: links, allowed transitions, the public address, the review rating's choice).
 _ROW_SQL = """
 SELECT c.id, c.text, c.summary, c.status, c.language, c.first_seen_at, c.version,
-       c.created_at, c.updated_at,
+       c.merged_into_id, c.created_at, c.updated_at,
        CASE WHEN s.id IS NULL THEN NULL
             ELSE json_build_object('id', s.id, 'name', s.name, 'role', s.role) END AS claimant,
        u.username AS assignee,
@@ -51,11 +51,41 @@ SELECT c.id, c.text, c.summary, c.status, c.language, c.first_seen_at, c.version
        (SELECT count(*) FROM claims_statement st
          WHERE st.claim_id = c.id AND st.stance = 'counters') AS countering_count,
        (SELECT count(*) FROM verification_evidence e
-         WHERE e.claim_id = c.id AND e.withdrawn_at IS NULL) AS evidence_count
+         WHERE e.claim_id = c.id AND e.withdrawn_at IS NULL) AS evidence_count,
+       p.slug, p.publish_at, p.unpublished_at, p.first_published_at, p.verdict,
+       p.rating_label, p.rating_value, p.best_rating, p.worst_rating,
+       i.source AS imported_from,
+       (SELECT json_build_object('label', rl.label, 'value', rl.value,
+                                 'best', rs.best_rating, 'worst', rs.worst_rating)
+          FROM publishing_ratinglabel rl JOIN publishing_ratingscale rs ON rs.id = rl.scale_id
+         WHERE rs.active AND rl.verdict = c.status
+         ORDER BY rs.name, rl.value DESC LIMIT 1) AS scale_rating,
+       ARRAY(SELECT json_build_object(
+                'url', r.url, 'publisher_name', r.publisher_name,
+                'publisher_site', r.publisher_site, 'title', r.title,
+                'rating_label', r.rating_label, 'rating_value', r.rating_value,
+                'best_rating', r.best_rating, 'worst_rating', r.worst_rating,
+                'reviewed_at', r.reviewed_at, 'language', r.language,
+                'verdict', (SELECT m.verdict FROM interchange_ratingmapping m
+                            WHERE m.key = r.rating_key LIMIT 1))
+             FROM interchange_review r WHERE r.claim_id = c.id
+             ORDER BY r.reviewed_at DESC NULLS LAST, r.publisher_name, r.url) AS reviews,
+       (SELECT json_build_object(
+                 'id', v.id, 'verdict', v.verdict, 'reason', v.reason,
+                 'evidence', ARRAY(SELECT pe.evidence_id
+                                   FROM verification_verdictproposalevidence pe
+                                   JOIN verification_evidence pv ON pv.id = pe.evidence_id
+                                   WHERE pe.proposal_id = v.id ORDER BY pv.added_at),
+                 'proposed_by', pu.username, 'proposed_at', v.proposed_at)
+          FROM verification_verdictproposal v JOIN auth_user pu ON pu.id = v.proposed_by_id
+         WHERE v.claim_id = c.id AND v.outcome = 'pending'
+         ORDER BY v.proposed_at, v.id LIMIT 1) AS proposal
        {extra}
 FROM claims_claim c
 LEFT JOIN claims_source s ON s.id = c.claimant_id
 LEFT JOIN auth_user u ON u.id = c.assignee_id
+LEFT JOIN publishing_publication p ON p.claim_id = c.id
+LEFT JOIN interchange_importedclaim i ON i.claim_id = c.id
 """
 LIST_SQL = (
     _ROW_SQL.format(extra="")

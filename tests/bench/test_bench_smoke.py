@@ -34,9 +34,45 @@ def _conninfo() -> str:
 
 
 def _floor(sql: str, params: dict[str, object]) -> list[str]:
+    return [str(row["id"]) for row in _floor_rows(sql, params)]
+
+
+def _floor_rows(sql: str, params: dict[str, object]) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [str(row[0]) for row in cursor.fetchall()]
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """What a floor row says of the claim, in the API's words."""
+    return {
+        "id": str(row["id"]),
+        "tags": row["tags"],
+        "counts": [row["supporting_count"], row["countering_count"], row["evidence_count"]],
+        "verdict": row["verdict"],
+        "imported_from": row["imported_from"],
+        "reviews": len(row["reviews"]),
+        "proposal": row["proposal"] is not None,
+        "rating": row["rating_label"]
+        if row["verdict"] and row["unpublished_at"] is None
+        else (row["scale_rating"] or {}).get("label"),
+    }
+
+
+def _api_shown(claim: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": claim["id"],
+        "tags": claim["tags"],
+        "counts": [
+            claim["supporting_count"], claim["countering_count"], claim["evidence_count"]
+        ],
+        "verdict": claim["publication"]["verdict"],
+        "imported_from": claim["imported_from"],
+        "reviews": len(claim["reviews"]),
+        "proposal": claim["proposal"] is not None,
+        "rating": (claim["review_rating"] or {}).get("alternate_name"),
+    }  # fmt: skip
 
 
 @pytest.mark.django_db(transaction=True)
@@ -62,8 +98,10 @@ def test_corpus_loads_and_the_floor_returns_what_the_api_lists(settings: Any) ->
     client.force_authenticate(reviewer)
     for status in ("unverified", "false"):
         page = client.get("/api/v1/claims/", {"status": status}).json()["results"]
-        expected = _floor(floor.LIST_SQL, {"status": status, "limit": floor.PAGE_SIZE})
-        assert [claim["id"] for claim in page] == expected
+        rows = _floor_rows(floor.LIST_SQL, {"status": status, "limit": floor.PAGE_SIZE})
+        # The same claims, and every column the API shows read by the floor too.
+        assert [_api_shown(claim) for claim in page] == [_shown(row) for row in rows]
+    assert any(row["verdict"] for row in rows)  # published fact checks among them
     settings.SEARCH_BACKEND = "postgres"
     page = client.get("/api/v1/claims/", {"q": "troops"}).json()["results"]
     expected = _floor(
