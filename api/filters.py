@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from claims.models import Claim, ClaimStatus, Source, SourceKind, Statement, StatementStance
 from interchange.selectors import reviewed_condition
+from matching.selectors import known_language
 from search.backends import MAX_RESULTS, query_validate
 from search.index import QUERY_MAX_WORDS
 from verification.workflow import VERDICTS
@@ -87,8 +88,9 @@ class ClaimFilter(django_filters.FilterSet):
     lang = django_filters.CharFilter(
         method="filter_noop",
         max_length=16,
+        validators=[known_language],
         help_text="The language of `q` (default en), for stemming it when the server searches "
-        "PostgreSQL rather than its search index.",
+        "PostgreSQL rather than its search index; written as a claim's language is (en, pt-BR).",
     )
 
     class Meta:

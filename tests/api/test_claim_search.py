@@ -176,6 +176,33 @@ def test_a_fact_check_taken_off_the_site_leaves_the_public_search_at_once(
     assert found(api(f.viewer()).get(CLAIMS, {"q": "troops bases"})) == [claim.text]
 
 
+@pytest.mark.parametrize(
+    ("lang", "refused"),
+    [
+        ("ru", ""),
+        ("pt-BR", ""),
+        ("zh", ""),
+        ("xx", "Unknown language 'xx'"),
+        ("EN", "Give an ISO 639 code such as en, ru or uk"),
+        ("русский", "Give an ISO 639 code such as en, ru or uk"),
+    ],
+)
+def test_the_language_of_a_search_is_one_a_claim_could_have(
+    viewer_api: APIClient, lang: str, refused: str
+) -> None:
+    f.claim(text="Troops return.")
+
+    response = viewer_api.get(CLAIMS, {"q": "troops", "lang": lang})
+
+    if not refused:
+        assert response.status_code == 200, response.content
+        return
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert list(errors) == ["lang"]
+    assert refused in errors["lang"][0]
+
+
 def test_multilingual_claims_through_the_index(viewer_api: APIClient, settings: Any) -> None:
     f.claim(text="Россия отвела войска от границы.", language="ru")
     f.claim(text="Військові повернулися до казарм.", language="uk")
