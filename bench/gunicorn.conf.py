@@ -1,14 +1,12 @@
-"""Gunicorn for the benchmark: production-like, on loopback. BENCH_WORKERS overrides."""
+"""Gunicorn for the benchmark: production's (config/gunicorn.py), on loopback, quiet.
+BENCH_WORKERS overrides the number of workers."""
 
-import multiprocessing
 import os
 
+from config.gunicorn import pre_fork, preload_app, worker_class, workers  # noqa: F401
+
 bind = os.environ.get("BENCH_BIND", "127.0.0.1:8765")
-# CPU-bound Django views: one sync worker per core and a spare or two.
-workers = int(os.environ.get("BENCH_WORKERS", multiprocessing.cpu_count() * 2))
-worker_class = "sync"
-# Import the project once, before forking: workers start warm and share its memory.
-preload_app = True
+workers = int(os.environ.get("BENCH_WORKERS", workers))
 timeout = 60
 keepalive = 5
 accesslog = None

@@ -219,6 +219,13 @@ def _microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+def warm_up() -> None:
+    """Load the lemmatisers' data now rather than on a process's first search (half a second):
+    a web server does it before forking its workers, which then share it."""
+    for code in LEMMATISED:
+        simplemma.lemmatize("слово", lang=code)
+
+
 def _lemmas(text: str, language: str) -> str:
     return " ".join(
         simplemma.lemmatize(word, lang=language).lower() for word in _WORD.findall(text.lower())
