@@ -23,4 +23,5 @@ def pre_fork(server: object, worker: object) -> None:
     from search.index import warm_up
 
     warm_up()
+    gc.collect()  # garbage frozen would never be freed
     gc.freeze()
