@@ -2,7 +2,8 @@
 
 Database triggers (search/migrations) write a row, in the writing transaction, whenever a
 claim is inserted, updated (every change to a claim, its statements, tags or evidence bumps
-its version) or deleted, and for every claim quoting a source whose name changed. An index
+its version) or deleted, for every claim quoting a source whose name changed, and for every
+claim assigned to a user whose username changed (the ``assignee`` filter). An index
 reads the log by position, (``txid``, ``id``): transaction ids in the order transactions
 began, read only below the oldest transaction still running, so that a transaction that
 commits late is never skipped.

@@ -79,6 +79,23 @@ def test_what_the_services_change_reaches_the_index(index: ClaimIndex) -> None:
     assert index.count() == 1
 
 
+def test_a_renamed_assignee_reaches_the_index(index: ClaimIndex) -> None:
+    reviewer = f.reviewer(username="rita")
+    claim = f.claim(actor=f.editor(), text="Troops return to their bases.")
+    claim_services.claim_assign(actor=f.editor(), claim=claim, assignee=reviewer)
+    other = f.claim(actor=f.editor(), text="Troops stay at the border.")
+    applied(index)
+    assert ids(index, "troops", assignee="rita") == [str(claim.pk)]
+
+    reviewer.username = "rita.k"  # as the admin's user form saves it
+    reviewer.save()
+    applied(index)
+
+    assert ids(index, "troops", assignee="rita.k") == [str(claim.pk)]
+    assert ids(index, "troops", assignee="rita") == []
+    assert str(other.pk) in ids(index, "troops")
+
+
 def test_the_indexer_reads_the_log_and_the_claims_in_two_queries(
     index: ClaimIndex, django_assert_num_queries: object
 ) -> None:
