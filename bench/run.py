@@ -283,8 +283,8 @@ def compared(
 ) -> dict[str, Any]:
     """The API against its floor (both with the token): wrk on each, and the API's queries.
 
-    Each first warms up unmeasured: a worker's first search loads the Ukrainian lemmatiser's
-    data (half a second), and floor and API share the workers."""
+    Each first warms up unmeasured: a worker's first requests fill its caches (compiled
+    queries, prepared statements, the index's reader), and floor and API share the workers."""
     api_paths, floor_paths = paths
     runs = {}
     for side, side_paths in (("floor", floor_paths), ("API", api_paths)):
