@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from bench.harness import django_env
 from tests.notifications.conftest import test_database_url as database_url
@@ -14,20 +15,22 @@ from tests.processes import BASE_DIR, python
 from tests.test_run import free_port
 
 
-def test_gunicorn_serves_the_project_with_the_production_settings() -> None:
+def test_gunicorn_serves_the_project_with_the_production_settings(tmp_path: Path) -> None:
     port = free_port()
+    log = tmp_path / "gunicorn.log"
     command = [
         sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi",
         "--bind", f"127.0.0.1:{port}", "--workers", "2",
     ]  # fmt: skip
-    server = subprocess.Popen(
-        command, cwd=BASE_DIR, env=django_env(database_url()), stderr=subprocess.PIPE, text=True
-    )
+    with log.open("w") as errors:
+        server = subprocess.Popen(
+            command, cwd=BASE_DIR, env=django_env(database_url()), stderr=errors
+        )
     try:
         deadline = time.monotonic() + 60
         url = f"http://127.0.0.1:{port}/healthz"
         while True:
-            assert server.poll() is None, server.communicate()[1][-3000:]
+            assert server.poll() is None, log.read_text()[-3000:]
             try:
                 with urllib.request.urlopen(url, timeout=5) as answer:
                     assert answer.status == 200
@@ -37,7 +40,7 @@ def test_gunicorn_serves_the_project_with_the_production_settings() -> None:
                 time.sleep(0.3)
     finally:
         server.terminate()
-        server.communicate(timeout=30)
+        server.wait(timeout=30)
 
 
 def test_the_master_loads_the_lemmatiser_and_freezes_its_objects_before_forking() -> None:
