@@ -19,6 +19,9 @@ from verification.workflow import VERDICTS
 
 # The filters on other publishers' reviews: PostgreSQL's alone (the search index has none).
 REVIEW_FILTERS = ("has_reviews", "review_publisher", "review_verdict")
+# Anonymous readers are not shown who reviews a claim; a filter by username would tell them
+# whether one exists (some claims, or none).
+ASSIGNEE_FILTER_SIGNED_IN_ONLY = "Only signed-in readers can filter by assignee."
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -53,7 +56,10 @@ class ClaimFilter(django_filters.FilterSet):
     )
     claimant = django_filters.UUIDFilter(field_name="claimant_id", help_text="A source id.")
     tag = django_filters.CharFilter(method="filter_tag", help_text="A tag name.")
-    assignee = django_filters.CharFilter(field_name="assignee__username", help_text="A username.")
+    assignee = django_filters.CharFilter(
+        field_name="assignee__username",
+        help_text="A username (in the API, for signed-in readers only).",
+    )
     updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -104,6 +110,17 @@ class ClaimFilter(django_filters.FilterSet):
         if "_form_class" not in cls.__dict__:
             cls._form_class = super().get_form_class()
         return cls.__dict__["_form_class"]
+
+    def is_valid(self) -> bool:
+        """The form's rules, and the reader's: an anonymous request may not filter by
+        ``assignee`` (no request, as on the command line: any filter). The list, its search
+        and the export all ask this before filtering."""
+        valid = bool(super().is_valid())
+        anonymous = self.request is not None and not self.request.user.is_authenticated
+        if anonymous and self.is_bound and self.form.cleaned_data.get("assignee"):
+            self.form.add_error("assignee", ASSIGNEE_FILTER_SIGNED_IN_ONLY)  # out of cleaned_data
+            return False
+        return valid
 
     def filter_tag(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
         return queryset.filter(tags__name=tag_name(value))

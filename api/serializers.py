@@ -500,7 +500,9 @@ class ClaimSerializer(serializers.Serializer[Any]):
         allow_null=True, read_only=True, help_text="The fact check's page; null while not public."
     )
     claimant = SourceBriefSerializer(allow_null=True, read_only=True)
-    assignee = serializers.CharField(allow_null=True, help_text="A username.", read_only=True)
+    assignee = serializers.CharField(
+        allow_null=True, help_text="A username; null for anonymous readers.", read_only=True
+    )
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)
     language = serializers.CharField(read_only=True)
     first_seen_at = serializers.DateTimeField(allow_null=True, read_only=True)
@@ -599,7 +601,7 @@ class ClaimSerializer(serializers.Serializer[Any]):
                 "name": row["claimant__name"],
                 "role": row["claimant__role"],
             },
-            "assignee": row["assignee__username"],
+            "assignee": row["assignee__username"] if self.internal else None,
             "tags": row["tag_names"],
             "language": row["language"],
             "first_seen_at": (

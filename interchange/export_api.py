@@ -83,7 +83,8 @@ class ClaimExportApi(generics.GenericAPIView[Claim]):
         "`jsonl`: one claim a line, with its tags, appearances and other publishers' reviews. "
         "`claimreview`: a JSON-LD array of schema.org ClaimReview, ours for each published fact "
         "check and one for each other publisher's review, which `POST /api/v1/imports/` reads "
-        "back.",
+        "back. Anonymous readers get no assignee (an empty cell, null) and may not filter by "
+        "`assignee`.",
         operation_id="claims_export",
         parameters=[
             OpenApiParameter(
@@ -129,11 +130,14 @@ class ClaimExportApi(generics.GenericAPIView[Claim]):
         given = ExportInputSerializer(data=request.query_params)
         given.is_valid(raise_exception=True)
         claims: QuerySet[Claim, Any] = exporting.claims_filtered(
-            visible_claim_rows(request), request.query_params
+            visible_claim_rows(request), request.query_params, request=request
         )
         ordering: list[str] = list(exporting.DEFAULT_ORDERING)
         if request.query_params.get("ordering", "").strip():
             ordering = StrictOrderingFilter().get_ordering(request, claims, self)
         return exporting.claims_export_response(
-            claims, given.validated_data["format"], ordering=ordering
+            claims,
+            given.validated_data["format"],
+            ordering=ordering,
+            internal=request.user.is_authenticated,
         )

@@ -29,6 +29,10 @@ Formats:
   JSON-LD), which ``interchange.reading.reviews_read`` reads as it reads any list, so that
   importing the file into another tracker reproduces the reviews and their claims.
 
+An anonymous reader (the API's, with ``API_PUBLIC_VERDICTS``) is not shown who is assigned a
+claim, as in the API's claims: the CSV's ``assignee`` is empty, JSON Lines' null (ClaimReview
+names no reviewer: its author is the publisher).
+
 Dates are ISO 8601 in UTC (``2022-02-15T09:30:00Z``).
 """
 
@@ -50,6 +54,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from rest_framework.request import Request
 
 from api.filters import ClaimFilter
 from claims.models import Appearance, Claim, Source
@@ -107,13 +112,14 @@ def export_filename(export_format: str, *, now: datetime | None = None) -> str:
 
 
 def claims_filtered(
-    claims: QuerySet[Claim, Any], params: Mapping[str, Any]
+    claims: QuerySet[Claim, Any], params: Mapping[str, Any], *, request: Request | None = None
 ) -> QuerySet[Claim, Any]:
     """``claims`` narrowed by the claims list's filters (``api.filters.ClaimFilter``, the one
-    home of their rules), given as query parameters. ``q`` searches PostgreSQL's full text
-    (``claims.search.claim_fulltext``): every match, unranked, with no cap on their number.
-    ``ValidationError`` naming each refused parameter."""
-    filterset = ClaimFilter(params, queryset=claims)
+    home of their rules), given as query parameters by ``request``'s reader (none: the
+    command line's). ``q`` searches PostgreSQL's full text (``claims.search.claim_fulltext``):
+    every match, unranked, with no cap on their number. ``ValidationError`` naming each
+    refused parameter."""
+    filterset = ClaimFilter(params, queryset=claims, request=request)
     if not filterset.is_valid():
         raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
     given = filterset.form.cleaned_data
@@ -134,6 +140,7 @@ class _Chunk:
     """Claims' rows and what they need besides, loaded for all of them at once."""
 
     rows: list[dict[str, Any]]
+    internal: bool  # whether the reader is signed in (anonymous: not shown the assignee)
     appearances: dict[UUID, list[Appearance]] = field(default_factory=dict)
     claimants: dict[UUID, Source] = field(default_factory=dict)
     fact_checks: dict[UUID, FactCheck] = field(default_factory=dict)
@@ -144,6 +151,7 @@ def _chunks(
     *,
     size: int,
     with_reviews: bool,
+    internal: bool,
     progress: Progress | None,
 ) -> Iterator[_Chunk]:
     now = timezone.now()
@@ -151,7 +159,7 @@ def _chunks(
     iterator = rows.iterator(chunk_size=size)
     while batch := list(islice(iterator, size)):
         ids = [row["id"] for row in batch]
-        chunk = _Chunk(rows=batch)
+        chunk = _Chunk(rows=batch, internal=internal)
         for appearance in Appearance.objects.filter(claim_id__in=ids):
             chunk.appearances.setdefault(appearance.claim_id, []).append(appearance)
         if with_reviews:
@@ -219,7 +227,7 @@ def _csv_values(row: Mapping[str, Any], chunk: _Chunk) -> list[Any]:
         row["claimant__role"],
         row["first_seen_at"],
         TAG_SEPARATOR.join(row["tag_names"]),
-        row["assignee__username"],
+        row["assignee__username"] if chunk.internal else None,
         state.value,
         row["publication__verdict"] if published else None,
         row["publication__rating_label"] if published else None,
@@ -316,7 +324,7 @@ def _claim_json(row: Mapping[str, Any], chunk: _Chunk) -> dict[str, Any]:
         else {"id": str(claimant_id), "name": row["claimant__name"], "role": row["claimant__role"]},
         "first_seen_at": _moment(row["first_seen_at"]),
         "tags": row["tag_names"],
-        "assignee": row["assignee__username"],
+        "assignee": row["assignee__username"] if chunk.internal else None,
         "publication": {
             "state": state.value,
             "verdict": row["publication__verdict"],
@@ -449,20 +457,23 @@ def claims_export(
     export_format: str,
     *,
     ordering: Sequence[str] = DEFAULT_ORDERING,
+    internal: bool = True,
     chunk_size: int = CHUNK_SIZE,
     progress: Progress | None = None,
 ) -> Iterator[str]:
     """The claims ``claims`` selects (any queryset of claims: its rows, ordering and
     annotations do not matter), in ``export_format`` (one of ``FORMATS``; ``ValueError``
-    otherwise), ordered by ``ordering``: the text, chunk by chunk. ``progress`` is called with
-    the number of claims written so far after each chunk. Nothing is read before the first
-    chunk is asked for."""
+    otherwise), ordered by ``ordering``: the text, chunk by chunk. ``internal`` is false for
+    an anonymous reader, who is not shown who is assigned each claim (as in the API's
+    claims). ``progress`` is called with the number of claims written so far after each
+    chunk. Nothing is read before the first chunk is asked for."""
     if export_format not in _WRITERS:
         raise ValueError(unknown_format_message(export_format))
     chunks = _chunks(
         _rows(claims, ordering),
         size=chunk_size,
         with_reviews=export_format == "claimreview",
+        internal=internal,
         progress=progress,
     )
     return _in_one_transaction(_WRITERS[export_format](chunks))
@@ -480,10 +491,11 @@ def claims_export_response(
     export_format: str,
     *,
     ordering: Sequence[str] = DEFAULT_ORDERING,
+    internal: bool = True,
 ) -> StreamingHttpResponse:
     """The export as a download, streamed (the API's and the admin's)."""
     response = StreamingHttpResponse(
-        claims_export(claims, export_format, ordering=ordering),
+        claims_export(claims, export_format, ordering=ordering, internal=internal),
         content_type=EXPORT_FORMATS[export_format].content_type,
     )
     response["Content-Disposition"] = content_disposition_header(
