@@ -89,6 +89,7 @@ class ImportAdmin(ReadOnlyAdmin, _ModelAdmin):
         "created_at",
         "started_at",
         "finished_at",
+        "attempts",
         "refusal_list",
         "duplicate_list",
     )

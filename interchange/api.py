@@ -78,6 +78,7 @@ class ImportSerializer(serializers.ModelSerializer[Import]):
             "created_at",
             "started_at",
             "finished_at",
+            "attempts",
             "links",
         ]
 

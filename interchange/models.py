@@ -135,6 +135,11 @@ class Import(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="How many times it was started: more than once when the process running it "
+        "stopped (it is then run again from the start).",
+    )
 
     class Meta:
         ordering = ["-created_at"]

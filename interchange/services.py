@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
@@ -90,12 +91,32 @@ _COUNTS_EVERY_SECONDS = 1.0
 IMPORT_RUN_TASK = "interchange.import_run_task"
 # A queued import not started after this long is queued again (the broker was down).
 IMPORT_REQUEUE_AFTER_SECONDS = 60
+# Starts of an import before it fails: a file that kills the worker reading it is not retried
+# for ever.
+IMPORT_ATTEMPTS = 3
+# The namespace of the imports' locks (PostgreSQL advisory locks: this, and the import's id).
+IMPORT_LOCK_CLASS = "interchange.import"
+# What an attempt reports, from nothing.
+_COUNTS_CLEARED: dict[str, Any] = {
+    "read": 0,
+    "created": 0,
+    "updated": 0,
+    "unchanged": 0,
+    "refused": 0,
+    "refusals": [],
+    "duplicates": [],
+    "error": "",
+}
 # An unknown or unwritten language: ISO 639-2's "undetermined".
 UNDETERMINED_LANGUAGE = "und"
 
 
 class _DryRun(Exception):
     """Rolls a dry run's writes back."""
+
+
+class _Abandoned(Exception):
+    """An import whose process stopped ``IMPORT_ATTEMPTS`` times: not started again."""
 
 
 # A refused field, named as the markup names it.
@@ -367,25 +388,70 @@ def import_queue(*, run: Import) -> None:
 
 def imports_requeue() -> int:
     """Beat: queue again the imports still queued a while after they were recorded (a broker
-    that was down, a message lost); running one twice does nothing (``import_run``)."""
+    that was down, a message lost), and the running ones no process runs any more (its
+    worker was killed: ``import_run`` holds the import's lock while it runs, and a process
+    that dies lets go of it with its connection); running one twice does nothing."""
     due = timezone.now() - timedelta(seconds=IMPORT_REQUEUE_AFTER_SECONDS)
-    stuck = list(Import.objects.filter(status=ImportStatus.QUEUED, created_at__lt=due)[:100])
+    imports = Import.objects.only("id")  # not their files
+    stuck = list(imports.filter(status=ImportStatus.QUEUED, created_at__lt=due)[:100])
+    for run in imports.filter(status=ImportStatus.RUNNING).order_by("started_at")[:100]:
+        with _import_lock(run.pk) as held:
+            if held:  # nobody runs it
+                stuck.append(run)
     for run in stuck:
         import_queue(run=run)
     return len(stuck)
 
 
+@contextmanager
+def _import_lock(import_id: Any) -> Iterator[bool]:
+    """Whether this process holds the import's lock (PostgreSQL's, of its session), for the
+    block; False if another one does. The lock goes with the session, so a process killed
+    while it runs an import leaves it free (``imports_requeue``)."""
+    key = [IMPORT_LOCK_CLASS, str(import_id)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", key)
+        (held,) = cursor.fetchone()
+    try:
+        yield bool(held)
+    finally:
+        if held and connection.is_usable():  # a connection lost took the lock with it
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), hashtext(%s))", key)
+
+
 def import_run(*, run: Import, progress: Progress = lambda run: None) -> Import:
     """Read the import's file or URL and save each review in it; the import records the counts,
-    each refused item (where, and why) and its end. A dry run rolls every write back."""
-    claimed = Import.objects.filter(pk=run.pk, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now()
+    each refused item (where, and why) and its end. A dry run rolls every write back.
+
+    One process at a time runs an import (it holds the import's lock); one found running that
+    no process holds was stopped (its worker killed) and is run again from the start: what the
+    stopped attempt saved counts as unchanged. After ``IMPORT_ATTEMPTS`` starts, it fails."""
+    with _import_lock(run.pk) as held:
+        if not held:  # running elsewhere: safe to call twice
+            return Import.objects.get(pk=run.pk)
+        return _import_run(run, progress)
+
+
+def _import_run(run: Import, progress: Progress) -> Import:
+    claimed = Import.objects.filter(
+        pk=run.pk, status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING)
+    ).update(
+        status=ImportStatus.RUNNING,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        **_COUNTS_CLEARED,
     )
-    if not claimed:  # run already, or running elsewhere: safe to call twice
+    if not claimed:  # run already: safe to call twice
         return Import.objects.get(pk=run.pk)
     run.refresh_from_db()
     actor = run.created_by
     try:
+        if run.attempts > IMPORT_ATTEMPTS:
+            raise _Abandoned(
+                f"The process running it stopped {IMPORT_ATTEMPTS} times (a worker killed, or "
+                "out of memory); it was not started again. What those attempts saved is kept."
+            )
         if actor is not None:
             require_perm(actor, permissions.IMPORT_REVIEWS, "import fact checks")
         content = run.content if run.content is not None else _fetch(run.url)
@@ -426,7 +492,7 @@ def _failure(error: Exception) -> str:
     """Why an import failed as a whole, in words for its report."""
     if isinstance(error, PermissionDenied):
         return f"{error} (checked when the import ran)"
-    if isinstance(error, outbound.UnsafeURLError | outbound.FetchError):
+    if isinstance(error, _Abandoned | outbound.UnsafeURLError | outbound.FetchError):
         return str(error)
     if isinstance(error, OSError):  # refused, timed out, TLS
         return f"The URL could not be read: {error or type(error).__name__}."
