@@ -426,7 +426,8 @@ def import_run(*, run: Import, progress: Progress = lambda run: None) -> Import:
 
     One process at a time runs an import (it holds the import's lock); one found running that
     no process holds was stopped (its worker killed) and is run again from the start: what the
-    stopped attempt saved counts as unchanged. After ``IMPORT_ATTEMPTS`` starts, it fails."""
+    stopped attempt saved counts as unchanged or updated, never twice. After
+    ``IMPORT_ATTEMPTS`` starts, it fails."""
     with _import_lock(run.pk) as held:
         if not held:  # running elsewhere: safe to call twice
             return Import.objects.get(pk=run.pk)
