@@ -335,7 +335,9 @@ class ClaimIndex:
 
     def commit(self, position: Position) -> None:
         """Make the changes searchable, then remember ``position`` (replayed changes are
-        harmless: a claim is replaced by its current state)."""
+        harmless: a claim is replaced by its current state). It does not read the index back:
+        searches reload when ``meta.json`` changes, and damage met there is the indexer's
+        check to mend, not a crash of the writer."""
         try:
             self._writer.commit()
         except Exception:
@@ -346,7 +348,6 @@ class ClaimIndex:
             json.dumps({"txid": position.txid, "row": position.row, "schema": SCHEMA_VERSION})
         )
         temporary.replace(self.path / _POSITION_FILE)
-        self._index.reload()
 
     def close(self) -> None:
         """Give up writing (the directory's lock goes with the writer)."""

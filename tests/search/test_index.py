@@ -7,10 +7,19 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from search.index import ClaimDocument, ClaimIndex, Filters, Hits, IndexBusyError, Position
+from search.index import (
+    ClaimDocument,
+    ClaimIndex,
+    Filters,
+    Hits,
+    IndexBusyError,
+    IndexUnavailableError,
+    Position,
+)
 from tests.processes import BASE_DIR
 
 CLAIMS = [
@@ -218,6 +227,33 @@ def test_the_position_is_kept_with_the_index(index: ClaimIndex, tmp_path: Path) 
     index.commit(Position(7, 3))
     assert ClaimIndex(tmp_path / "index").position() == Position(7, 3)
     assert ClaimIndex(tmp_path / "empty").position() == Position()
+
+
+class DamagedAfterCommit:
+    """Tantivy's writer, with ``meta.json`` broken just after each commit wrote it, as a
+    failing disk or a stray process would break it."""
+
+    def __init__(self, writer: Any, directory: Path) -> None:
+        self.writer, self.directory = writer, directory
+
+    def commit(self) -> None:
+        self.writer.commit()
+        (self.directory / "meta.json").write_text("")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.writer, name)
+
+
+def test_damage_right_after_a_commit_is_left_to_the_check_not_raised(
+    index: ClaimIndex, tmp_path: Path
+) -> None:
+    index._writer = DamagedAfterCommit(index._writer, index.path)
+    index.put(CLAIMS[:1])
+    index.commit(Position(2, 1))  # the indexer goes on; its check finds the damage
+
+    assert index.position() == Position(2, 1)
+    with pytest.raises(IndexUnavailableError, match="is damaged"):
+        ClaimIndex.built(tmp_path / "index")
 
 
 def test_a_second_writer_is_refused_in_this_process_and_another(
