@@ -12,6 +12,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -80,8 +81,10 @@ from verification.models import Channel, Evidence, EvidenceCapture, StatusChange
 from verification.views import capture_file_response, evidence_file_response
 
 
-def with_etag(response: Response, version: int) -> Response:
-    response["ETag"] = etag(version)
+def with_etag(request: Request, response: Response, version: int) -> Response:
+    """``response`` with the ETag of what ``request``'s reader sees of ``version``."""
+    response["ETag"] = etag(request, version)
+    patch_vary_headers(response, ["Authorization"])  # what a reader sees depends on who it is
     return response
 
 
@@ -115,6 +118,7 @@ class SourceViewSet(
         serializer.is_valid(raise_exception=True)
         source = claim_services.source_create(actor=request.user, **serializer.validated_data)
         return with_etag(
+            request,
             Response(self.get_serializer(source).data, status=status.HTTP_201_CREATED),
             source.version,
         )
@@ -122,8 +126,8 @@ class SourceViewSet(
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         source = self.get_object()
         if not_modified(request, source.version):
-            return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), source.version)
-        return with_etag(Response(self.get_serializer(source).data), source.version)
+            return with_etag(request, Response(status=status.HTTP_304_NOT_MODIFIED), source.version)
+        return with_etag(request, Response(self.get_serializer(source).data), source.version)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         source = self.get_object()
@@ -134,7 +138,7 @@ class SourceViewSet(
         source = claim_services.source_update(
             actor=request.user, source=source, version=version, data=serializer.validated_data
         )
-        return with_etag(Response(self.get_serializer(source).data), source.version)
+        return with_etag(request, Response(self.get_serializer(source).data), source.version)
 
 
 # --- Claims --------------------------------------------------------------------------------
@@ -171,7 +175,7 @@ def claim_response(
     """The claim as stored now, with its ETag."""
     row = visible_claim_rows(request).get(pk=claim_id)
     data = ClaimSerializer(row, context={"request": request}).data
-    return with_etag(Response(data, status=status_code), row["version"])
+    return with_etag(request, Response(data, status=status_code), row["version"])
 
 
 @schema.claim_viewset
@@ -274,9 +278,9 @@ class ClaimViewSet(
         if row["merged_into_id"] is not None:
             return merged_redirect(request, row["id"], row["merged_into_id"])
         if not_modified(request, row["version"]):
-            return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), row["version"])
+            return with_etag(request, Response(status=status.HTTP_304_NOT_MODIFIED), row["version"])
         data = ClaimSerializer(row, context=self.get_serializer_context()).data
-        return with_etag(Response(data), row["version"])
+        return with_etag(request, Response(data), row["version"])
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claim = self.get_object()
@@ -346,7 +350,9 @@ class ClaimTransitionApi(ClaimPartApi):
         )
         if isinstance(done, VerdictProposal):  # second approval: the verdict awaits another
             output = VerdictProposalSerializer(done, context=self.get_serializer_context())
-            return with_etag(Response(output.data, status.HTTP_202_ACCEPTED), done.claim.version)
+            return with_etag(
+                request, Response(output.data, status.HTTP_202_ACCEPTED), done.claim.version
+            )
         return claim_response(request, self.claim.pk)
 
 

@@ -117,6 +117,42 @@ def test_signed_in_readers_still_see_the_assignee(
     assert [json.loads(line)["assignee"] for line in exported.splitlines()] == [ASSIGNEE]
 
 
+def test_an_anonymous_copy_is_never_confirmed_fresh_to_a_signed_in_reader(
+    api: Callable[..., APIClient], fact_check: Claim
+) -> None:
+    """The two readers see two representations of one version: each has its own ETag."""
+    url = f"{CLAIMS}{fact_check.pk}/"
+    anonymous, viewer = api(None), api(f.viewer())
+    public, internal = anonymous.get(url), viewer.get(url)
+
+    fact_check.refresh_from_db()
+    version = fact_check.version
+    assert (public["ETag"], internal["ETag"]) == (f'"v{version}-public"', f'"v{version}"')
+    assert "Authorization" in public["Vary"] and "Authorization" in internal["Vary"]
+    assert anonymous.get(url, HTTP_IF_NONE_MATCH=public["ETag"]).status_code == 304
+    assert viewer.get(url, HTTP_IF_NONE_MATCH=internal["ETag"]).status_code == 304
+    signed_in_later = viewer.get(url, HTTP_IF_NONE_MATCH=public["ETag"])
+    assert signed_in_later.status_code == 200
+    assert signed_in_later.json()["assignee"] == ASSIGNEE
+    assert anonymous.get(url, HTTP_IF_NONE_MATCH=internal["ETag"]).status_code == 200
+
+
+def test_an_etag_read_while_signed_out_still_names_the_version_to_change(
+    api: Callable[..., APIClient], fact_check: Claim
+) -> None:
+    url = f"{CLAIMS}{fact_check.pk}/"
+    public = api(None).get(url)["ETag"]
+    editor = api(f.editor())
+
+    changed = editor.patch(url, {"summary": "Moscow, 15 February."}, HTTP_IF_MATCH=public)
+    again = editor.patch(url, {"summary": "Moscow, 16 February."}, HTTP_IF_MATCH=public)
+
+    assert changed.status_code == 200, changed.content
+    fact_check.refresh_from_db()
+    assert changed["ETag"] == f'"v{fact_check.version}"'
+    assert again.status_code == 412  # that version is no longer the current one
+
+
 # --- What they may ask ----------------------------------------------------------------------
 
 ASKED = [

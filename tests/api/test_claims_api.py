@@ -815,7 +815,7 @@ def test_public_verdicts_open_the_published_fact_checks_only(settings, verdicts)
 
     public = anonymous.get(f"{CLAIMS}{verdicts['false'].pk}/")
     assert public.status_code == 200
-    assert public["ETag"] == f'"v{verdicts["false"].version}"'
+    assert public["ETag"] == f'"v{verdicts["false"].version}-public"'
     assert public.json()["review_rating"]["alternate_name"] == "False"
     for hidden in ("unverified", "in_review", "not published"):
         assert_problem(anonymous.get(f"{CLAIMS}{verdicts[hidden].pk}/"), 404)
